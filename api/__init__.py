@@ -1,0 +1,1 @@
+"""Entry points: the HTTP API (Litestar) and the `experi` command line."""

@@ -1,0 +1,86 @@
+"""The one place where the parts are wired: `create_app(settings)`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.config.app import AppConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import Message, Scope
+
+from api.auth import require_key
+from api.clients import ClientController
+from api.errors import EXCEPTION_HANDLERS, request_id
+from api.health import live, ready
+from api.invoices import InvoiceController
+from api.responses import ExperiResponse
+from api.wiring import Services, build_services
+from application.ports import Clock
+from infrastructure.settings import Settings
+
+MAX_BODY = 1024 * 1024
+
+
+async def stamp_response(message: Message, scope: Scope) -> None:
+    """Every response carries X-Request-Id; JSON says its charset."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["X-Request-Id"] = request_id(scope)
+    if headers.get("content-type") == "application/json":
+        headers["content-type"] = "application/json; charset=utf-8"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    services: Services | None = None,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings, clock)
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[ClientController, InvoiceController],
+        guards=[require_key],
+        security=[{"BearerAuth": []}],
+    )
+    app = Litestar(
+        route_handlers=[api, live, ready],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[stamp_response],
+        response_class=ExperiResponse,
+        request_max_body_size=MAX_BODY,
+        on_shutdown=[services.close],
+        openapi_config=OpenAPIConfig(
+            title="Experi API",
+            version="1.0.0",
+            path="/",
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="exp_live_<key id>_<secret>"
+                    )
+                }
+            ),
+        ),
+        on_app_init=[_quiet_framework_logs],
+        debug=False,
+    )
+    app.state.services = services
+    return app
+
+
+def _quiet_framework_logs(config: AppConfig) -> AppConfig:
+    logging.getLogger("litestar").setLevel(logging.CRITICAL)
+    return config
+
+
+def app_from_env() -> Any:
+    """Factory for the ASGI server: settings from the environment."""
+    return create_app()

@@ -1,0 +1,207 @@
+"""The `experi` command line: serve, accounts, keys and projections."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from uuid import UUID
+
+from api.wiring import Services, build_services
+from domain.account import PRO
+from domain.errors import DomainError
+from domain.meta import system_meta
+from infrastructure.settings import Settings
+
+CLI_ACTOR = system_meta("experi-cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        for field, messages in error.details.items():
+            print(f"  {field}: {'; '.join(messages)}", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="experi", description="Experi invoicing backend")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=cmd_serve)
+
+    accounts = sub.add_parser("accounts", help="manage accounts").add_subparsers(metavar="ACTION")
+    create = accounts.add_parser("create", help="create an account")
+    create.add_argument("--name", required=True)
+    create.add_argument("--email", required=True)
+    create.add_argument("--plan", choices=["pro", "free"], default="free")
+    create.add_argument("--approve-api", action="store_true")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=cmd_accounts_create)
+    approve = accounts.add_parser("approve-api", help="approve an account's API access")
+    approve.add_argument("account_id", type=UUID)
+    approve.set_defaults(run=cmd_accounts_approve)
+    set_plan = accounts.add_parser("set-plan", help="move an account to PRO or FREE")
+    set_plan.add_argument("account_id", type=UUID)
+    set_plan.add_argument("plan", choices=["pro", "free"])
+    set_plan.set_defaults(run=cmd_accounts_set_plan)
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(metavar="ACTION")
+    kcreate = keys.add_parser("create", help="create an API key (shown once)")
+    kcreate.add_argument("--account", required=True, type=UUID)
+    kcreate.add_argument("--name", required=True)
+    kcreate.add_argument("--scopes", required=True, help="comma-separated; all, read")
+    kcreate.add_argument("--json", action="store_true")
+    kcreate.set_defaults(run=cmd_keys_create)
+    revoke = keys.add_parser("revoke", help="revoke an API key")
+    revoke.add_argument("key_id", type=UUID)
+    revoke.set_defaults(run=cmd_keys_revoke)
+
+    projections = sub.add_parser("projections", help="read models").add_subparsers(metavar="ACTION")
+    rebuild = projections.add_parser("rebuild", help="rebuild every view from the events")
+    rebuild.set_defaults(run=cmd_projections_rebuild)
+    return parser
+
+
+def open_services() -> Services:
+    return build_services(Settings.from_env())
+
+
+def cmd_accounts_create(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        account = s.app.create_account(
+            args.name, args.email, args.plan.upper(), args.approve_api, CLI_ACTOR
+        )
+    finally:
+        s.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": str(account.id),
+                    "name": account.name,
+                    "plan": account.plan,
+                    "apiAccess": account.api_access,
+                }
+            )
+        )
+    else:
+        print(f"Created account {account.id} ({account.plan}, API access {account.api_access})")
+    return 0
+
+
+def cmd_accounts_approve(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        account = s.app.approve_api(args.account_id, CLI_ACTOR)
+    finally:
+        s.close()
+    print(f"API access approved for account {account.id}")
+    return 0
+
+
+def cmd_accounts_set_plan(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        account = s.app.set_plan(args.account_id, args.plan.upper(), CLI_ACTOR)
+    finally:
+        s.close()
+    print(f"Account {account.id} is on {account.plan}")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        new = s.app.create_key(args.account, args.name, args.scopes.split(","), CLI_ACTOR)
+    finally:
+        s.close()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": str(new.key.id),
+                    "key": new.token,
+                    "name": new.key.name,
+                    "scopes": list(new.key.scopes),
+                }
+            )
+        )
+    else:
+        print(f"Created key {new.key.id} with scopes {', '.join(new.key.scopes)}")
+        print(f"Key (shown once): {new.token}")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        key = s.app.revoke_key(args.key_id, CLI_ACTOR)
+    finally:
+        s.close()
+    print(f"Revoked key {key.id}")
+    return 0
+
+
+def cmd_projections_rebuild(_: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        s.projector.rebuild()
+        position = s.projector.position()
+    finally:
+        s.close()
+    print(f"Projections rebuilt up to event {position}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = Settings.from_env()
+    if settings.embedded:
+        s = build_services(settings)
+        try:
+            greet_first_start(s, args.host, args.port)
+        finally:
+            s.close()
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
+    return 0
+
+
+def greet_first_start(s: Services, host: str, port: int) -> None:
+    """On an empty embedded store: a demo PRO account and one full-access key, once."""
+    if s.app.recorder.max_notification_id():
+        return
+    account = s.app.create_account("Demo Ltd", "demo@example.com", PRO, True, CLI_ACTOR)
+    new = s.app.create_key(account.id, "demo", ["all"], CLI_ACTOR)
+    base = f"http://{host}:{port}/api/v1"
+    print("Experi: created a demo PRO account with API access.")
+    print(f"  account id: {account.id}")
+    print(f"  API key (shown once, keep it): {new.token}")
+    print("Try it:")
+    print(f"  curl -s -H 'Authorization: Bearer {new.token}' {base}/clients")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

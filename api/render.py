@@ -1,0 +1,104 @@
+"""Turns aggregates into response schemas, with the contract's date and money formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from api.schemas import ClientOut, InvoiceOut, LineItemOut, Pagination, PaymentOut
+from application.ports import Page
+from domain.client import Client
+from domain.invoice import Invoice
+
+
+def day(value: date) -> str:
+    """Dates are returned as midnight UTC: `2026-02-10T00:00:00Z`."""
+    return f"{value.isoformat()}T00:00:00Z"
+
+
+def timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def maybe_timestamp(value: datetime | None) -> str | None:
+    return None if value is None else timestamp(value)
+
+
+def client(c: Client) -> ClientOut:
+    d = c.details
+    return ClientOut(
+        id=str(c.id),
+        name=d["name"],
+        company=d.get("company"),
+        email=d.get("email"),
+        phone=d.get("phone"),
+        address_line1=d.get("address_line1"),
+        address_line2=d.get("address_line2"),
+        city=d.get("city"),
+        county=d.get("county"),
+        postcode=d.get("postcode"),
+        country=d.get("country"),
+        tax_number=d.get("tax_number"),
+        notes=d.get("notes"),
+        created_at=timestamp(c.created_at),
+        updated_at=timestamp(c.updated_at),
+    )
+
+
+def invoice(inv: Invoice, today: date) -> InvoiceOut:
+    totals = inv.totals
+    return InvoiceOut(
+        id=str(inv.id),
+        invoice_number=inv.number,
+        client_id=str(inv.client_id),
+        status=inv.status,
+        issue_date=day(inv.issue_date),
+        due_date=day(inv.due_date),
+        currency=inv.currency,
+        tax_name=inv.tax_name,
+        tax_rate=inv.tax_rate,
+        line_items=[
+            LineItemOut(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount(inv.currency),
+            )
+            for line in inv.line_items
+        ],
+        subtotal=totals.subtotal,
+        tax_amount=totals.tax_amount,
+        total=totals.total,
+        amount_paid=totals.amount_paid,
+        amount_due=totals.amount_due,
+        payments=[
+            PaymentOut(
+                id=str(p.id),
+                amount=p.amount,
+                payment_date=day(p.payment_date),
+                payment_method=p.payment_method,
+                reference=p.reference,
+                recorded_at=timestamp(p.recorded_at),
+            )
+            for p in inv.payments
+        ],
+        emails=[],
+        is_overdue=inv.is_overdue(today),
+        notes=inv.notes,
+        recurring_invoice_id=str(inv.recurring_invoice_id) if inv.recurring_invoice_id else None,
+        sent_at=maybe_timestamp(inv.sent_at),
+        paid_at=maybe_timestamp(inv.paid_at),
+        voided_at=maybe_timestamp(inv.voided_at),
+        created_at=timestamp(inv.created_at),
+        updated_at=timestamp(inv.updated_at),
+    )
+
+
+def pagination(page: Page, limit: int) -> Pagination:
+    return Pagination(
+        limit=limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
+    )
+
+
+def items(page: Page) -> list[Any]:
+    return list(page.items)

@@ -1,0 +1,1 @@
+"""Use cases: the Experi application whose methods are the commands, and its ports."""

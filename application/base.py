@@ -1,0 +1,101 @@
+"""The event-sourced application's core: persistence set-up, retries, tenancy checks."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
+
+from application import transcodings
+from application.ports import Clock, KeyHasher, SystemClock
+from domain.errors import NotFound
+
+P = ParamSpec("P")
+R = TypeVar("R")
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 30
+
+
+def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a get -> change -> save command again when another writer got there first.
+
+    A version conflict means nothing of this attempt was stored, so running the
+    whole command again (reading the aggregates afresh) is safe.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return func(*args, **kwargs)
+            except (IntegrityError, OperationalError):
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.002 * 2**attempt, 0.1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
+
+
+class ExperiBase(Application[UUID]):
+    """Holds the ports and the helpers shared by every group of commands."""
+
+    name = "Experi"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock | None = None,
+        hasher: KeyHasher | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
+        self._hasher = hasher
+        self._after_save: list[Callable[[], None]] = []
+
+    @property
+    def hasher(self) -> KeyHasher:
+        if self._hasher is None:
+            raise RuntimeError("no key hasher configured")
+        return self._hasher
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.register(transcoder)
+
+    def on_saved(self, callback: Callable[[], None]) -> None:
+        """Call back after every save (projections catch up before a response)."""
+        self._after_save.append(callback)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        for callback in self._after_save:
+            callback()
+        return recordings
+
+    def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
+        """The aggregate if it exists, has this type and belongs to this account."""
+        try:
+            obj: object = self.repository.get(obj_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{label} not found") from None
+        if not isinstance(obj, cls) or getattr(obj, "account_id", None) != account_id:
+            raise NotFound(f"{label} not found")
+        return obj
+
+    def get_typed(self, cls: type[A], obj_id: UUID, label: str) -> A:
+        try:
+            obj: object = self.repository.get(obj_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{label} not found") from None
+        if not isinstance(obj, cls):
+            raise NotFound(f"{label} not found")
+        return obj

@@ -1,0 +1,29 @@
+"""Commands on clients."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from application.base import ExperiBase, retry_on_conflict
+from domain.client import Client
+from domain.meta import Meta
+
+
+class ClientCommands(ExperiBase):
+    def create_client(self, account_id: UUID, details: dict[str, Any], meta: Meta) -> Client:
+        client = Client(account_id=account_id, details=details, at=self.clock.now(), meta=meta)
+        self.save(client)
+        return client
+
+    def get_client(self, account_id: UUID, client_id: UUID) -> Client:
+        return self.get_owned(Client, account_id, client_id, "Client")
+
+    @retry_on_conflict
+    def update_client(
+        self, account_id: UUID, client_id: UUID, changes: dict[str, Any], meta: Meta
+    ) -> Client:
+        client = self.get_client(account_id, client_id)
+        client.update(changes, self.clock.now(), meta)
+        self.save(client)
+        return client

@@ -1,0 +1,131 @@
+"""Commands on invoices: create (with its number), edit, pay, void."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError
+
+from application.base import ExperiBase, retry_on_conflict
+from domain.account import Account
+from domain.client import Client
+from domain.errors import InvalidInput, NotFound
+from domain.invoice import DRAFT, Invoice
+from domain.meta import Meta
+from domain.numbering import InvoiceCounter, counter_id, format_number
+from domain.values import LineItem, Payment
+
+DEFAULT_TERMS_DAYS = 14
+
+
+@dataclass(frozen=True)
+class NewInvoice:
+    """A validated request for a new invoice; dates left out take their defaults."""
+
+    client_id: UUID
+    line_items: tuple[LineItem, ...]
+    issue_date: date | None = None
+    due_date: date | None = None
+    currency: str = "GBP"
+    tax_name: str | None = None
+    tax_rate: Decimal = Decimal(0)
+    notes: str | None = None
+    status: str = DRAFT
+    recurring_invoice_id: UUID | None = None
+    id: UUID = field(default_factory=uuid4)
+
+
+class InvoiceCommands(ExperiBase):
+    @retry_on_conflict
+    def create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
+        """Create an invoice with the account's next number, atomically with the number."""
+        self.check_client(account_id, new.client_id)
+        now = self.clock.now()
+        issue_date = new.issue_date or now.date()
+        due_date = new.due_date or issue_date + timedelta(days=DEFAULT_TERMS_DAYS)
+        Invoice.check_new(
+            new.status, issue_date, due_date, new.line_items, new.tax_rate, new.currency
+        )
+        counter = self.invoice_counter(account_id)
+        number = counter.take_next(new.id)
+        prefix = self.get_typed(Account, account_id, "Account").invoice_prefix
+        invoice = Invoice(
+            id=new.id,
+            account_id=account_id,
+            number=format_number(prefix, number),
+            client_id=new.client_id,
+            issue_date=issue_date,
+            due_date=due_date,
+            currency=new.currency,
+            tax_name=new.tax_name,
+            tax_rate=new.tax_rate,
+            line_items=new.line_items,
+            notes=new.notes,
+            status=new.status,
+            recurring_invoice_id=new.recurring_invoice_id,
+            at=now,
+            meta=meta,
+        )
+        # One save: the number and the invoice are stored together or not at all.
+        self.save(counter, invoice)
+        return invoice
+
+    def invoice_counter(self, account_id: UUID) -> InvoiceCounter:
+        try:
+            counter: object = self.repository.get(counter_id(account_id))
+        except AggregateNotFoundError:
+            return InvoiceCounter(account_id=account_id)
+        if not isinstance(counter, InvoiceCounter):
+            raise TypeError("invoice counter id collides with another aggregate")
+        return counter
+
+    def check_client(self, account_id: UUID, client_id: UUID) -> None:
+        try:
+            self.get_owned(Client, account_id, client_id, "Client")
+        except NotFound:
+            raise InvalidInput.field("clientId", "No such client") from None
+
+    def get_invoice(self, account_id: UUID, invoice_id: UUID) -> Invoice:
+        return self.get_owned(Invoice, account_id, invoice_id, "Invoice")
+
+    @retry_on_conflict
+    def update_invoice(
+        self, account_id: UUID, invoice_id: UUID, changes: dict[str, Any], meta: Meta
+    ) -> Invoice:
+        invoice = self.get_invoice(account_id, invoice_id)
+        invoice.check_is_draft("Only a DRAFT invoice can be edited")
+        if "client_id" in changes:
+            self.check_client(account_id, changes["client_id"])
+        invoice.update(changes, self.clock.now(), meta)
+        self.save(invoice)
+        return invoice
+
+    @retry_on_conflict
+    def record_payment(
+        self,
+        account_id: UUID,
+        invoice_id: UUID,
+        amount: Decimal | None,
+        payment_date: date | None,
+        payment_method: str | None,
+        reference: str | None,
+        meta: Meta,
+    ) -> tuple[Invoice, Payment]:
+        invoice = self.get_invoice(account_id, invoice_id)
+        now = self.clock.now()
+        payment = invoice.record_payment(
+            uuid4(), amount, payment_date or now.date(), payment_method, reference, now, meta
+        )
+        self.save(invoice)
+        return invoice, payment
+
+    @retry_on_conflict
+    def void_invoice(self, account_id: UUID, invoice_id: UUID, meta: Meta) -> Invoice:
+        invoice = self.get_invoice(account_id, invoice_id)
+        invoice.void(self.clock.now(), meta)
+        self.save(invoice)
+        return invoice

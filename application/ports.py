@@ -1,0 +1,88 @@
+"""Ports: what the outside world does for the application (time, hashing, read models)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class KeyHasher(Protocol):
+    def hash(self, secret: str) -> str: ...
+
+    def verify(self, secret: str, hashed: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: the items, and the cursor of the next page if there is one."""
+
+    items: Sequence[Any]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    status: str | None = None
+    overdue_on: date | None = None  # set for the OVERDUE pseudo-status
+    client_id: UUID | None = None
+    issue_date_from: date | None = None
+    issue_date_to: date | None = None
+    due_date_from: date | None = None
+    due_date_to: date | None = None
+
+
+class ReadModels(Protocol):
+    """The projections that list endpoints read; always caught up before answering."""
+
+    def list_clients(
+        self, account_id: UUID, search: str | None, limit: int, cursor: str | None
+    ) -> Page: ...
+
+    def list_invoices(
+        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None
+    ) -> Page: ...
+
+    def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page: ...
+
+    def outstanding_summary(self, account_id: UUID) -> tuple[int, dict[str, Any]]: ...
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this server did not hand out."""
+
+
+class SqlCursor(Protocol):
+    """A cursor inside a transaction; SQL uses `?` placeholders on every backend."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class SqlDatabase(Protocol):
+    """Plain SQL on the same database as the event store (views, tracking, limits)."""
+
+    dialect: str  # "sqlite" or "postgresql"
+
+    def transaction(self, *, lock: str | None = None) -> AbstractContextManager[SqlCursor]:
+        """A transaction; with `lock`, one holder of that name at a time across processes."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,64 @@
+"""How domain value objects are stored inside events (JSON, exact decimals)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from domain.values import LineItem, Payment
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class LineItemAsDict(Transcoding):
+    type = LineItem
+    name = "line_item"
+
+    def encode(self, obj: LineItem) -> dict[str, Any]:
+        return {"d": obj.description, "q": str(obj.quantity), "p": str(obj.unit_price)}
+
+    def decode(self, data: dict[str, Any]) -> LineItem:
+        return LineItem(data["d"], Decimal(data["q"]), Decimal(data["p"]))
+
+
+class PaymentAsDict(Transcoding):
+    type = Payment
+    name = "payment"
+
+    def encode(self, obj: Payment) -> dict[str, Any]:
+        return {
+            "id": obj.id.hex,
+            "amount": str(obj.amount),
+            "date": obj.payment_date.isoformat(),
+            "method": obj.payment_method,
+            "reference": obj.reference,
+            "recorded_at": obj.recorded_at,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Payment:
+        return Payment(
+            UUID(data["id"]),
+            Decimal(data["amount"]),
+            date.fromisoformat(data["date"]),
+            data["method"],
+            data["reference"],
+            data["recorded_at"],
+        )
+
+
+def register(transcoder: JSONTranscoder) -> None:
+    for transcoding in (DateAsISO(), LineItemAsDict(), PaymentAsDict()):
+        transcoder.register(transcoding)

@@ -1,0 +1,1 @@
+"""The invoicing domain: aggregates, events, value objects and rules (pure Python)."""

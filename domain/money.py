@@ -1,0 +1,75 @@
+"""Exact decimal money: ISO 4217 currencies, minor units and half-up rounding."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# Active ISO 4217 codes by number of minor-unit digits. Funds and precious-metal
+# codes without a minor unit (XAU, XDR, XXX, ...) and withdrawn codes are left out.
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
+_TWO = (
+    "AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BMD BND BOB BOV BRL BSD BTN "
+    "BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN "
+    "ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD "
+    "KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR "
+    "MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON "
+    "RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT "
+    "TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
+)
+
+MINOR_UNITS: dict[str, int] = {
+    **{code: 2 for code in _TWO.split()},
+    **{code: 0 for code in _ZERO.split()},
+    **{code: 3 for code in _THREE.split()},
+    **{code: 4 for code in _FOUR.split()},
+}
+
+HUNDRED = Decimal(100)
+
+
+def is_currency(code: str) -> bool:
+    return code in MINOR_UNITS
+
+
+def minor_units(currency: str) -> int:
+    return MINOR_UNITS[currency]
+
+
+def exponent(currency: str) -> Decimal:
+    """The quantum of a currency: Decimal('0.01') for GBP, Decimal('1') for JPY."""
+    return Decimal(1).scaleb(-MINOR_UNITS[currency])
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit (the contract's only rounding rule)."""
+    return amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
+
+
+def decimal_places(value: Decimal) -> int:
+    """How many digits a finite decimal has after the point, ignoring trailing zeros."""
+    exp = value.normalize().as_tuple().exponent
+    return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def fits_currency(amount: Decimal, currency: str) -> bool:
+    """True if the amount needs no more digits than the currency's minor unit."""
+    return amount.is_finite() and decimal_places(amount) <= MINOR_UNITS[currency]
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """The amount as an integer count of minor units (exact; used for sums in SQL)."""
+    return int(round_money(amount, currency).scaleb(MINOR_UNITS[currency]))
+
+
+def from_minor(units: int, currency: str) -> Decimal:
+    return round_money(Decimal(units).scaleb(-MINOR_UNITS[currency]), currency)
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal, currency: str) -> Decimal:
+    return round_money(quantity * unit_price, currency)
+
+
+def tax_amount(subtotal: Decimal, tax_rate: Decimal, currency: str) -> Decimal:
+    return round_money(subtotal * tax_rate / HUNDRED, currency)

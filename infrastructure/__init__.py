@@ -1,0 +1,1 @@
+"""Adapters: settings, databases, hashing and the wiring of the event store."""

@@ -1,0 +1,85 @@
+"""Settings read from the environment (see the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    embedded: bool  # true when no EXPERI_DATABASE_URL was given
+    smtp_url: str | None = None
+    email_from: str = "invoices@localhost"
+    read_rate_limit: int = 1000
+    write_rate_limit: int = 300
+    bcrypt_rounds: int = 12
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("EXPERI_DATA_DIR") or "./experi-data")
+        url = env.get("EXPERI_DATABASE_URL") or ""
+        return cls(
+            database_url=url or f"sqlite:///{data_dir / 'experi.sqlite3'}",
+            data_dir=data_dir,
+            embedded=not url,
+            smtp_url=env.get("EXPERI_SMTP_URL") or None,
+            email_from=env.get("EXPERI_EMAIL_FROM") or "invoices@localhost",
+            read_rate_limit=int(env.get("EXPERI_READ_RATE_LIMIT") or 1000),
+            write_rate_limit=int(env.get("EXPERI_WRITE_RATE_LIMIT") or 300),
+            bcrypt_rounds=int(env.get("EXPERI_BCRYPT_ROUNDS") or 12),
+        )
+
+    @property
+    def dialect(self) -> str:
+        scheme = urlsplit(self.database_url).scheme
+        if scheme == "sqlite":
+            return "sqlite"
+        if scheme in ("postgresql", "postgres"):
+            return "postgresql"
+        raise ValueError(f"unsupported EXPERI_DATABASE_URL scheme: {scheme!r}")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(unquote(urlsplit(self.database_url).path[1:] or "experi.sqlite3"))
+
+    @property
+    def postgres(self) -> PostgresParams:
+        parts = urlsplit(self.database_url)
+        query = parse_qs(parts.query)
+        return PostgresParams(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            dbname=unquote(parts.path.lstrip("/") or "postgres"),
+            schema=query.get("schema", ["public"])[0],
+        )
+
+
+@dataclass(frozen=True)
+class PostgresParams:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str
+
+    def conninfo(self) -> str:
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            password=self.password or None,
+            dbname=self.dbname,
+            options=f"-c search_path={self.schema}",
+        )

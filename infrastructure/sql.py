@@ -1,0 +1,124 @@
+"""Plain-SQL access to the event store's database, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from infrastructure.settings import PostgresParams, Settings
+
+
+class SQLiteCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql, tuple(params))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+
+class SQLiteDatabase:
+    """One connection per thread; `BEGIN IMMEDIATE` when a lock is asked for, which
+    serialises writers across processes (SQLite has one writer at a time anyway)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path, timeout: float = 30.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+            self._local.conn = conn
+            with self._guard:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, lock: str | None = None) -> Iterator[SQLiteCursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
+        try:
+            yield SQLiteCursor(cursor)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresCursor:
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(sql.replace("?", "%s"), tuple(params))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+
+class PostgresDatabase:
+    """A small psycopg pool; locks are transaction-scoped advisory locks."""
+
+    dialect = "postgresql"
+
+    def __init__(self, params: PostgresParams, max_size: int = 10) -> None:
+        self.params = params
+        self.pool = ConnectionPool(
+            params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
+        )
+
+    @contextmanager
+    def transaction(self, *, lock: str | None = None) -> Iterator[PostgresCursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            if lock:
+                key = zlib.crc32(f"{self.params.schema}:{lock}".encode())
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+            yield PostgresCursor(cursor)
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:
+    if settings.dialect == "sqlite":
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteDatabase(settings.sqlite_path)
+    return PostgresDatabase(settings.postgres)

@@ -1,0 +1,1 @@
+"""Read models fed by events: client list, invoice list and outstanding invoices."""

@@ -1,0 +1,63 @@
+"""A view table with one row per aggregate: indexed columns plus the aggregate's state."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, cast
+
+from application.ports import SqlCursor
+from projections.state import StateCodec
+
+
+class AggregateView:
+    """Subclasses name the table, the aggregate class and the indexed columns."""
+
+    table: ClassVar[str]
+    aggregate_event: ClassVar[type]
+    columns: ClassVar[tuple[str, ...]]
+
+    def __init__(self, codec: StateCodec) -> None:
+        self.codec = codec
+        self.tables: Sequence[str] = (self.table,)
+
+    def row_values(self, aggregate: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def apply(self, cur: SqlCursor, event: Any, position: int) -> None:
+        if not isinstance(event, self.aggregate_event):
+            return
+        event = cast(Any, event)
+        aggregate_id = event.originator_id
+        cur.execute(
+            f"SELECT version, state FROM {self.table} WHERE id = ?",
+            (str(aggregate_id),),
+        )
+        row = cur.fetchone()
+        if row is not None and row[0] >= event.originator_version:
+            return  # already applied
+        current = None if row is None else self.codec.load(aggregate_id, row[0], row[1])
+        aggregate = event.mutate(current)
+        values = (aggregate.version, self.codec.dump(aggregate), *self.row_values(aggregate))
+        names = ("version", "state", *self.columns)
+        if row is None:
+            placeholders = ", ".join("?" for _ in range(len(names) + 2))
+            cur.execute(
+                f"INSERT INTO {self.table} (id, seq, {', '.join(names)}) VALUES ({placeholders})",
+                (str(aggregate_id), position, *values),
+            )
+        else:
+            assignments = ", ".join(f"{name} = ?" for name in names)
+            cur.execute(
+                f"UPDATE {self.table} SET {assignments} WHERE id = ?",
+                (*values, str(aggregate_id)),
+            )
+
+    def load_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """Aggregates from (id, version, state) rows."""
+        from uuid import UUID
+
+        return [self.codec.load(UUID(r[0]), r[1], r[2]) for r in rows]
+
+
+def blob_type(dialect: str) -> str:
+    return "BYTEA" if dialect == "postgresql" else "BLOB"

@@ -1,0 +1,45 @@
+"""The read models the API lists from, caught up with the event store before each read."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from application.ports import InvoiceFilter, Page, SqlDatabase
+from projections.clients_view import ClientsView
+from projections.invoices_view import InvoicesView
+from projections.projector import Projector
+
+
+class ReadModelQueries:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        projector: Projector,
+        clients: ClientsView,
+        invoices: InvoicesView,
+    ) -> None:
+        self.db = db
+        self.projector = projector
+        self.clients = clients
+        self.invoices = invoices
+
+    def list_clients(
+        self, account_id: UUID, search: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        self.projector.catch_up()
+        return self.clients.page(self.db, account_id, search, limit, cursor)
+
+    def list_invoices(
+        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None
+    ) -> Page:
+        self.projector.catch_up()
+        return self.invoices.page(self.db, account_id, where, limit, cursor)
+
+    def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
+        self.projector.catch_up()
+        return self.invoices.outstanding_page(self.db, account_id, limit, cursor)
+
+    def outstanding_summary(self, account_id: UUID) -> tuple[int, dict[str, Decimal]]:
+        self.projector.catch_up()
+        return self.invoices.outstanding_summary(self.db, account_id)

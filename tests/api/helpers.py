@@ -1,0 +1,56 @@
+"""Request helpers for API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from tests.support import Tenant
+
+EXAMPLE_CLIENT = {
+    "name": "John Doe",
+    "company": "Acme Corp",
+    "email": "john@acme.com",
+    "phone": "+44 20 1234 5678",
+    "addressLine1": "123 Business St",
+    "city": "London",
+    "postcode": "SW1A 1AA",
+    "country": "United Kingdom",
+}
+
+
+def example_invoice(client_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "clientId": client_id,
+        "issueDate": "2026-02-10T00:00:00Z",
+        "dueDate": "2026-02-24T00:00:00Z",
+        "currency": "GBP",
+        "taxName": "VAT",
+        "taxRate": 20,
+        "lineItems": [{"description": "Web Development", "quantity": 10, "unitPrice": 75.00}],
+        "status": "DRAFT",
+    }
+    body.update(overrides)
+    return body
+
+
+def create_client(api: TestClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    response = api.post("/api/v1/clients", json={**EXAMPLE_CLIENT, **fields}, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def create_invoice(
+    api: TestClient,  # type: ignore[type-arg]
+    tenant: Tenant,
+    client_id: str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    if client_id is None:
+        client_id = create_client(api, tenant)["id"]
+    response = api.post(
+        "/api/v1/invoices", json=example_invoice(client_id, **overrides), headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
