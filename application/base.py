@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import functools
+import random
+import threading
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
@@ -20,7 +25,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
-MAX_ATTEMPTS = 30
+MAX_ATTEMPTS = 50
 
 
 def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
@@ -38,7 +43,8 @@ def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
             except (IntegrityError, OperationalError):
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
-                time.sleep(min(0.002 * 2**attempt, 0.1))
+                # Full jitter, so that the losers of a race do not collide again.
+                time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
@@ -60,6 +66,17 @@ class ExperiBase(Application[UUID]):
         self.clock: Clock = clock or SystemClock()
         self._hasher = hasher
         self._after_save: list[Callable[[], None]] = []
+        self._locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    @contextmanager
+    def serialised(self, key: UUID) -> Iterator[None]:
+        """One thread of this process at a time for `key` (a hot aggregate, such as an
+        account's invoice counter); other processes still meet as version conflicts."""
+        with self._locks_guard:
+            lock = self._locks[key]
+        with lock:
+            yield
 
     @property
     def hasher(self) -> KeyHasher:

@@ -40,9 +40,13 @@ class NewInvoice:
 
 
 class InvoiceCommands(ExperiBase):
-    @retry_on_conflict
     def create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
         """Create an invoice with the account's next number, atomically with the number."""
+        with self.serialised(counter_id(account_id)):
+            return self._create_invoice(account_id, new, meta)
+
+    @retry_on_conflict
+    def _create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
         self.check_client(account_id, new.client_id)
         now = self.clock.now()
         issue_date = new.issue_date or now.date()

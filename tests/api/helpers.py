@@ -36,7 +36,9 @@ def example_invoice(client_id: str, **overrides: Any) -> dict[str, Any]:
 
 
 def create_client(api: TestClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:  # type: ignore[type-arg]
-    response = api.post("/api/v1/clients", json={**EXAMPLE_CLIENT, **fields}, headers=tenant.headers)
+    response = api.post(
+        "/api/v1/clients", json={**EXAMPLE_CLIENT, **fields}, headers=tenant.headers
+    )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 

@@ -1,0 +1,146 @@
+"""A real `experi serve` process on a real port, with several workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from infrastructure.settings import Settings
+
+EXPERI = [sys.executable, "-m", "api.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*EXPERI, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("server did not become ready")
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def run_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([*EXPERI, *args], env=env, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def base_env(settings: Settings) -> dict[str, str]:
+    env = {**os.environ, "EXPERI_DATA_DIR": str(settings.data_dir), "EXPERI_BCRYPT_ROUNDS": "4"}
+    env.pop("EXPERI_DATABASE_URL", None)
+    if not settings.embedded:
+        env["EXPERI_DATABASE_URL"] = settings.database_url
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+def test_first_start_prints_a_working_demo_key_once(settings: Settings) -> None:
+    env = base_env(settings)
+    if not settings.embedded:
+        # With EXPERI_DATABASE_URL set there is never a demo account.
+        with server(env) as (_, proc):
+            proc.terminate()
+            assert "exp_live_" not in proc.communicate(timeout=20)[0]
+        return
+    with server(env) as (base, proc):
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    match = re.search(r"(exp_live_\S+)", output)
+    assert match, output
+    key = match.group(1)
+    with server(env) as (base, proc):
+        headers = {"Authorization": f"Bearer {key}"}
+        created = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers)
+        assert created.status_code == 201
+        proc.terminate()
+        second_output = proc.communicate(timeout=20)[0]
+    assert "exp_live_" not in second_output  # printed once, on the first start only
+
+
+def test_a_served_api_keeps_data_across_restarts(settings: Settings) -> None:
+    env = base_env(settings)
+    account = json.loads(
+        run_cli(
+            env,
+            "accounts",
+            "create",
+            "--name",
+            "Shop",
+            "--email",
+            "s@example.com",
+            "--plan",
+            "pro",
+            "--approve-api",
+            "--json",
+        )
+    )
+    key = json.loads(
+        run_cli(
+            env,
+            "keys",
+            "create",
+            "--account",
+            account["id"],
+            "--name",
+            "ci",
+            "--scopes",
+            "all",
+            "--json",
+        )
+    )
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    with server(env) as (base, _):
+        c = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers).json()
+        numbers = set()
+        for _ in range(6):  # spread over both workers
+            r = httpx.post(
+                f"{base}/api/v1/invoices",
+                json={
+                    "clientId": c["id"],
+                    "lineItems": [{"description": "x", "quantity": 1, "unitPrice": 5}],
+                },
+                headers=headers,
+            )
+            assert r.status_code == 201
+            numbers.add(r.json()["invoiceNumber"])
+        assert numbers == {f"SI-00{n}" for n in range(1, 7)}
+    with server(env, workers=1) as (base, _):
+        listed = httpx.get(f"{base}/api/v1/invoices", headers=headers).json()
+        assert [i["invoiceNumber"] for i in listed["data"]] == [
+            f"SI-00{n}" for n in range(6, 0, -1)
+        ]
+        assert "exp_live_" not in run_cli(env, "keys", "revoke", key["id"])
+        assert httpx.get(f"{base}/api/v1/invoices", headers=headers).status_code == 401
