@@ -17,6 +17,7 @@ from api.clients import ClientController
 from api.errors import EXCEPTION_HANDLERS, request_id
 from api.health import live, ready
 from api.invoices import InvoiceController
+from api.openapi import ContractJsonPlugin
 from api.responses import ExperiResponse
 from api.wiring import Services, build_services
 from application.ports import Clock
@@ -60,7 +61,9 @@ def create_app(
         openapi_config=OpenAPIConfig(
             title="Experi API",
             version="1.0.0",
+            description="Invoicing for developers: clients, invoices, payments, outstanding.",
             path="/",
+            render_plugins=[ContractJsonPlugin()],
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(

@@ -9,6 +9,7 @@ from litestar.params import FromPath
 
 from api import render
 from api.context import json_body, meta, page_params, principal, run, services
+from api.requests import CLIENT_EXAMPLE, ClientCreate, ClientUpdate
 from api.responses import ExperiResponse
 from api.schemas import ClientList, ClientOut
 from api.validation import Reader, parse_uuid, present
@@ -60,7 +61,12 @@ class ClientController(Controller):
     path = "/clients"
     tags = ["Clients"]
 
-    @post("/", opt={"scope": "clients:write"}, status_code=201, summary="Create a client")
+    @post(
+        "/",
+        opt={"scope": "clients:write", "body": ClientCreate, "example": CLIENT_EXAMPLE},
+        status_code=201,
+        summary="Create a client",
+    )
     async def create(self, request: Request[Any, Any, Any]) -> Response[ClientOut]:
         details = read_client(await json_body(request), partial=False)
         app = services(request).app
@@ -82,21 +88,23 @@ class ClientController(Controller):
             pagination=render.pagination(page, limit),
         )
 
-    @get("/{client_id:str}", opt={"scope": "clients:read"}, summary="Get a client")
-    async def get_one(self, request: Request[Any, Any, Any], client_id: FromPath[str]) -> ClientOut:
+    @get("/{id:str}", opt={"scope": "clients:read"}, summary="Get a client")
+    async def get_one(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
         app = services(request).app
-        client = await run(
-            app.get_client, principal(request).account_id, parse_client_id(client_id)
-        )
+        client = await run(app.get_client, principal(request).account_id, parse_client_id(id))
         return render.client(client)
 
-    @put("/{client_id:str}", opt={"scope": "clients:write"}, summary="Update a client")
-    async def replace(self, request: Request[Any, Any, Any], client_id: FromPath[str]) -> ClientOut:
-        return await self._update(request, client_id)
+    @put(
+        "/{id:str}", opt={"scope": "clients:write", "body": ClientUpdate}, summary="Update a client"
+    )
+    async def replace(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
+        return await self._update(request, id)
 
-    @patch("/{client_id:str}", opt={"scope": "clients:write"}, summary="Update a client")
-    async def update(self, request: Request[Any, Any, Any], client_id: FromPath[str]) -> ClientOut:
-        return await self._update(request, client_id)
+    @patch(
+        "/{id:str}", opt={"scope": "clients:write", "body": ClientUpdate}, summary="Update a client"
+    )
+    async def update(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
+        return await self._update(request, id)
 
     async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> ClientOut:
         ident = parse_client_id(raw_id)

@@ -11,6 +11,14 @@ from litestar.params import FromPath
 from api import render
 from api.context import json_body, meta, page_params, principal, run, services
 from api.invoice_input import read_filter, read_invoice_changes, read_new_invoice, read_payment
+from api.requests import (
+    INVOICE_EXAMPLE,
+    INVOICE_RESPONSE_EXAMPLE,
+    PAYMENT_EXAMPLE,
+    InvoiceCreate,
+    InvoiceUpdate,
+    PaymentCreate,
+)
 from api.responses import ExperiResponse
 from api.schemas import InvoiceList, InvoiceOut, OutstandingList, OutstandingSummary
 from api.validation import parse_uuid
@@ -28,7 +36,17 @@ class InvoiceController(Controller):
     path = "/invoices"
     tags = ["Invoices"]
 
-    @post("/", opt={"scope": "invoices:write"}, status_code=201, summary="Create an invoice")
+    @post(
+        "/",
+        opt={
+            "scope": "invoices:write",
+            "body": InvoiceCreate,
+            "example": INVOICE_EXAMPLE,
+            "response_example": INVOICE_RESPONSE_EXAMPLE,
+        },
+        status_code=201,
+        summary="Create an invoice",
+    )
     async def create(self, request: Request[Any, Any, Any]) -> Response[InvoiceOut]:
         new = read_new_invoice(await json_body(request))
         s = services(request)
@@ -67,21 +85,31 @@ class InvoiceController(Controller):
             summary=OutstandingSummary(count=count, total_due=totals),
         )
 
-    @get("/{invoice_id:str}", opt={"scope": "invoices:read"}, summary="Get an invoice")
-    async def get_one(self, request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> InvoiceOut:
+    @get(
+        "/{id:str}",
+        opt={"scope": "invoices:read", "response_example": INVOICE_RESPONSE_EXAMPLE},
+        summary="Get an invoice",
+    )
+    async def get_one(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
         s = services(request)
-        invoice = await run(
-            s.app.get_invoice, principal(request).account_id, parse_invoice_id(invoice_id)
-        )
+        invoice = await run(s.app.get_invoice, principal(request).account_id, parse_invoice_id(id))
         return render.invoice(invoice, s.app.clock.now().date())
 
-    @put("/{invoice_id:str}", opt={"scope": "invoices:write"}, summary="Edit a DRAFT invoice")
-    async def replace(self, request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> InvoiceOut:
-        return await self._update(request, invoice_id)
+    @put(
+        "/{id:str}",
+        opt={"scope": "invoices:write", "body": InvoiceUpdate},
+        summary="Edit a DRAFT invoice",
+    )
+    async def replace(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
+        return await self._update(request, id)
 
-    @patch("/{invoice_id:str}", opt={"scope": "invoices:write"}, summary="Edit a DRAFT invoice")
-    async def update(self, request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> InvoiceOut:
-        return await self._update(request, invoice_id)
+    @patch(
+        "/{id:str}",
+        opt={"scope": "invoices:write", "body": InvoiceUpdate},
+        summary="Edit a DRAFT invoice",
+    )
+    async def update(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
+        return await self._update(request, id)
 
     async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> InvoiceOut:
         ident = parse_invoice_id(raw_id)
@@ -93,13 +121,18 @@ class InvoiceController(Controller):
         return render.invoice(invoice, s.app.clock.now().date())
 
     @post(
-        "/{invoice_id:str}/paid",
-        opt={"scope": "payments:write"},
+        "/{id:str}/paid",
+        opt={
+            "scope": "payments:write",
+            "body": PaymentCreate,
+            "optional_body": True,
+            "example": PAYMENT_EXAMPLE,
+        },
         status_code=200,
         summary="Record a payment",
     )
-    async def paid(self, request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> InvoiceOut:
-        ident = parse_invoice_id(invoice_id)
+    async def paid(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
+        ident = parse_invoice_id(id)
         payment = read_payment(await json_body(request, optional=True))
         s = services(request)
         invoice, _ = await run(
@@ -112,13 +145,13 @@ class InvoiceController(Controller):
         return render.invoice(invoice, s.app.clock.now().date())
 
     @post(
-        "/{invoice_id:str}/void",
+        "/{id:str}/void",
         opt={"scope": "invoices:write"},
         status_code=200,
         summary="Void an invoice",
     )
-    async def void(self, request: Request[Any, Any, Any], invoice_id: FromPath[str]) -> InvoiceOut:
-        ident = parse_invoice_id(invoice_id)
+    async def void(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
+        ident = parse_invoice_id(id)
         await json_body(request, optional=True)
         s = services(request)
         invoice = await run(s.app.void_invoice, principal(request).account_id, ident, meta(request))

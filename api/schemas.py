@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import msgspec
 
@@ -112,7 +113,7 @@ class OutstandingList(Struct):
 class ErrorBody(Struct):
     message: str
     status_code: int
-    details: dict[str, object]
+    details: dict[str, Any]
 
 
 class ErrorOut(Struct):

@@ -7,9 +7,8 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 

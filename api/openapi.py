@@ -1,0 +1,120 @@
+"""Completes the generated OpenAPI document: request bodies, examples, scopes, errors."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from api import requests as bodies
+from api.schemas import ErrorOut
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+ERROR_TEXT = {
+    400: "Validation failed: `details` names each bad field by its path",
+    401: "Missing, invalid or revoked API key (`WWW-Authenticate: Bearer`)",
+    403: "The key lacks the scope named in the message, or the account lacks PRO or API access",
+    404: "Not found (also another account's objects)",
+    409: "The object's state does not allow this",
+    413: "Request body over 1 MiB",
+    415: "The body is not JSON",
+    500: "Internal server error (`details.requestId`)",
+}
+
+
+def complete(doc: dict[str, Any], app: Litestar) -> dict[str, Any]:
+    """Add what the handlers cannot say through their signatures."""
+    doc = copy.deepcopy(doc)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    structs = [
+        ErrorOut,
+        bodies.ClientCreate,
+        bodies.ClientUpdate,
+        bodies.InvoiceCreate,
+        bodies.InvoiceUpdate,
+        bodies.PaymentCreate,
+    ]
+    _, components = msgspec.json.schema_components(
+        structs, ref_template="#/components/schemas/{name}"
+    )
+    schemas.update(components)
+    opts = _handler_opts(app)
+    for path, item in doc.get("paths", {}).items():
+        for method, operation in item.items():
+            opt = opts.get((path, method.upper()), {})
+            _complete_operation(path, method, operation, opt)
+    return doc
+
+
+def _handler_opts(app: Litestar) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in getattr(handler, "http_methods", ()):
+                path = route.path_format or "/"
+                found[(path, method)] = dict(handler.opt)
+    return found
+
+
+def _complete_operation(
+    path: str, method: str, operation: dict[str, Any], opt: dict[str, Any]
+) -> None:
+    responses = operation.setdefault("responses", {})
+    body = opt.get("body")
+    if body is not None:
+        content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}
+        if opt.get("example") is not None:
+            content["example"] = opt["example"]
+        operation["requestBody"] = {
+            "required": not opt.get("optional_body", False),
+            "content": {"application/json": content},
+        }
+    if opt.get("response_example") is not None:
+        for success in ("200", "201"):
+            for media in responses.get(success, {}).get("content", {}).values():
+                media["example"] = opt["response_example"]
+    if not path.startswith("/api/v1"):
+        responses.pop("400", None)
+        return
+    scope = opt.get("scope")
+    if scope:
+        operation["description"] = (
+            operation.get("description") or ""
+        ) + f"Requires scope `{scope}`."
+        operation["security"] = [{"BearerAuth": []}]
+    codes = [401, 403, 500]
+    if method in ("post", "put", "patch") or "limit" in str(operation.get("parameters", "")):
+        codes.append(400)
+    if body is not None:
+        codes += [413, 415]
+    if "{id}" in path:
+        codes.append(404)
+    if method != "get" and "/invoices/{id}" in path:
+        codes.append(409)
+    for code in sorted(codes):
+        entry: dict[str, Any] = {
+            "description": ERROR_TEXT[code],
+            "content": {"application/json": {"schema": ERROR_REF}},
+        }
+        if code == 400:
+            entry["content"]["application/json"]["example"] = bodies.ERROR_EXAMPLE
+        responses[str(code)] = entry
+    for param in operation.get("parameters", []):
+        if param.get("name") == "id" and param.get("in") == "path":
+            param["schema"] = {"type": "string", "format": "uuid"}
+
+
+class ContractJsonPlugin(JsonRenderPlugin):
+    """Serves /openapi.json: the generated document, completed once and cached."""
+
+    def __init__(self) -> None:
+        super().__init__(path="/openapi.json")
+        self._cached: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._cached is None:
+            self._cached = self.render_json(request, complete(openapi_schema, request.app))
+        return self._cached
