@@ -6,18 +6,10 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from api.requests import CLIENT_EXAMPLE
 from tests.support import Tenant
 
-EXAMPLE_CLIENT = {
-    "name": "John Doe",
-    "company": "Acme Corp",
-    "email": "john@acme.com",
-    "phone": "+44 20 1234 5678",
-    "addressLine1": "123 Business St",
-    "city": "London",
-    "postcode": "SW1A 1AA",
-    "country": "United Kingdom",
-}
+EXAMPLE_CLIENT = CLIENT_EXAMPLE
 
 
 def example_invoice(client_id: str, **overrides: Any) -> dict[str, Any]:

@@ -36,14 +36,18 @@ def test_every_contract_path_and_method_is_documented(document: dict[str, Any]) 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_request_bodies_carry_the_contract_examples(document: dict[str, Any]) -> None:
-    create = document["paths"]["/api/v1/invoices"]["post"]["requestBody"]["content"]["application/json"]
+    create = document["paths"]["/api/v1/invoices"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     assert create["example"]["lineItems"] == [
         {"description": "Web Development", "quantity": 10, "unitPrice": 75.0}
     ]
     schema = document["components"]["schemas"]["InvoiceCreate"]
     assert set(schema["required"]) == {"clientId", "lineItems"}
     assert "unitPrice" in document["components"]["schemas"]["LineItemIn"]["properties"]
-    client = document["paths"]["/api/v1/clients"]["post"]["requestBody"]["content"]["application/json"]
+    client = document["paths"]["/api/v1/clients"]["post"]["requestBody"]["content"][
+        "application/json"
+    ]
     assert client["example"]["name"] == "John Doe"
     paid = document["paths"]["/api/v1/invoices/{id}/paid"]["post"]["requestBody"]
     assert paid["required"] is False
