@@ -12,9 +12,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
-from api.auth import require_key
+from api.access_log import AccessLoggedLitestar
+from api.audit import AuditController
+from api.auth import rate_headers
 from api.clients import ClientController
 from api.errors import EXCEPTION_HANDLERS, request_id
+from api.guard import ApiGuard
 from api.health import live, ready
 from api.invoices import InvoiceController
 from api.openapi import ContractJsonPlugin
@@ -32,6 +35,7 @@ async def stamp_response(message: Message, scope: Scope) -> None:
         return
     headers = MutableScopeHeaders.from_message(message)
     headers["X-Request-Id"] = request_id(scope)
+    rate_headers(scope, headers, message["status"])
     if headers.get("content-type") == "application/json":
         headers["content-type"] = "application/json; charset=utf-8"
 
@@ -47,11 +51,11 @@ def create_app(
 
     api = Router(
         path="/api/v1",
-        route_handlers=[ClientController, InvoiceController],
-        guards=[require_key],
+        route_handlers=[ClientController, InvoiceController, AuditController],
+        middleware=[ApiGuard()],
         security=[{"BearerAuth": []}],
     )
-    app = Litestar(
+    app = AccessLoggedLitestar(
         route_handlers=[api, live, ready],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_response],

@@ -1,27 +1,20 @@
-"""Bearer-key authentication and scope checks for every /api/v1 route."""
+"""How the API reads the caller's rate-limit state for response headers."""
 
 from __future__ import annotations
 
-from typing import Any
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Scope
 
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
-
-from api.context import run
-from domain.errors import Forbidden, Unauthenticated
+from application.ports import RateDecision
 
 
-async def require_key(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """Authenticate the bearer key and check the scope the route names in its `opt`."""
-    header = connection.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("Missing API key: send Authorization: Bearer <key>")
-    services = connection.app.state.services
-    principal = await run(services.app.authenticate, token.strip())
-    needed = handler.opt.get("scope")
-    if needed and needed not in principal.scopes:
-        raise Forbidden(f"This API key lacks the scope {needed}")
-    connection.scope["experi_principal"] = principal  # type: ignore[typeddict-unknown-key]
+def rate_headers(scope: Scope, headers: MutableScopeHeaders, status: int) -> None:
+    """X-RateLimit-* on every authenticated response; Retry-After on a 429."""
+    decision: RateDecision | None = scope.get("experi_rate")  # type: ignore[assignment]
+    if decision is None:
+        return
+    headers["X-RateLimit-Limit"] = str(decision.limit)
+    headers["X-RateLimit-Remaining"] = str(decision.remaining)
+    headers["X-RateLimit-Reset"] = str(decision.reset_at)
+    if status == 429 and "retry-after" not in headers:
+        headers["Retry-After"] = str(decision.retry_after)

@@ -11,7 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import Scope
 
-from application.ports import InvalidCursor
+from application.ports import InvalidCursor, RateLimited
 from domain.errors import (
     DomainError,
     Forbidden,
@@ -44,6 +44,23 @@ _MESSAGES = {
     429: "Too many requests",
     503: "Service unavailable",
 }
+
+
+class ApiError(Exception):
+    """An HTTP-level refusal with the contract's shape (415, 422, 409 for idempotency...)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
 
 
 def request_id(scope: Scope) -> str:
@@ -80,6 +97,17 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return error_response(status, exc.message, exc.details, headers)
 
 
+def api_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, exc.details, exc.headers)
+
+
+def rate_limited_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, RateLimited)
+    headers = {"Retry-After": str(exc.decision.retry_after)}
+    return error_response(429, exc.message, {"retryAfter": exc.decision.retry_after}, headers)
+
+
 def cursor_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return error_response(400, "Validation failed", {"cursor": [str(exc)]})
 
@@ -112,6 +140,8 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error_handler,
     InvalidCursor: cursor_error_handler,
+    ApiError: api_error_handler,
+    RateLimited: rate_limited_handler,
     HTTPException: http_error_handler,
     Exception: internal_error_handler,
 }

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import FromPath
 
 from api import render
+from api.audit import audit_list
 from api.context import json_body, meta, page_params, principal, run, services
 from api.invoice_input import read_filter, read_invoice_changes, read_new_invoice, read_payment
 from api.requests import (
@@ -20,9 +21,10 @@ from api.requests import (
     PaymentCreate,
 )
 from api.responses import ExperiResponse
-from api.schemas import InvoiceList, InvoiceOut, OutstandingList, OutstandingSummary
+from api.schemas import AuditList, InvoiceList, InvoiceOut, OutstandingList, OutstandingSummary
 from api.validation import parse_uuid
 from domain.errors import NotFound
+from projections.audit_log import AuditFilter
 
 
 def parse_invoice_id(raw: str) -> UUID:
@@ -94,6 +96,17 @@ class InvoiceController(Controller):
         s = services(request)
         invoice = await run(s.app.get_invoice, principal(request).account_id, parse_invoice_id(id))
         return render.invoice(invoice, s.app.clock.now().date())
+
+    @get("/{id:str}/history", opt={"scope": "invoices:read"}, summary="The invoice's audit entries")
+    async def history(self, request: Request[Any, Any, Any], id: FromPath[str]) -> AuditList:
+        ident = parse_invoice_id(id)
+        s = services(request)
+        account_id = principal(request).account_id
+        await run(s.app.get_invoice, account_id, ident)  # 404 unless it is this account's
+        limit, cursor = page_params(request)
+        where = AuditFilter(entity_id=str(ident))
+        page = await run(s.queries.audit_log, account_id, where, limit, cursor)
+        return audit_list(page, limit)
 
     @put(
         "/{id:str}",

@@ -122,3 +122,27 @@ class ErrorOut(Struct):
 
 class Health(Struct):
     status: str
+
+
+class Actor(Struct):
+    type: str
+    id: str | None
+    name: str | None
+
+
+class AuditEntry(Struct):
+    id: str
+    occurred_at: str
+    action: str
+    entity_type: str
+    entity_id: str
+    actor: Actor
+    request_id: str | None
+    ip: str | None
+    user_agent: str | None
+    data: dict[str, Any]
+
+
+class AuditList(Struct):
+    data: list[AuditEntry]
+    pagination: Pagination

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.app import Experi
-from application.ports import Clock
+from application.authentication import Authenticator
+from application.ports import Clock, RateLimiter
 from infrastructure.eventstore import event_store_env
 from infrastructure.hashing import BcryptHasher
+from infrastructure.idempotency import IdempotencyStore
+from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
 from infrastructure.settings import Settings
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
+from projections.audit_view import AuditView
 from projections.clients_view import ClientsView
 from projections.invoices_view import InvoicesView
 from projections.projector import Projector
@@ -24,6 +28,9 @@ class Services:
     db: SQLiteDatabase | PostgresDatabase
     projector: Projector
     queries: ReadModelQueries
+    auth: Authenticator
+    limiter: RateLimiter
+    idempotency: IdempotencyStore
 
     def close(self) -> None:
         self.db.close()
@@ -39,9 +46,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     db = open_database(settings)
     codec = StateCodec(app.mapper)
     clients, invoices = ClientsView(codec), InvoicesView(codec)
-    projector = Projector(db, app, [clients, invoices])
+    projector = Projector(db, app, [clients, invoices, AuditView()])
     projector.setup()
     app.on_saved(projector.catch_up)
+    # Shared limits need a shared store; the embedded default limits per process.
+    limiter: RateLimiter = SqlRateLimiter(db) if db.dialect == "postgresql" else MemoryRateLimiter()
     return Services(
-        settings, app, db, projector, ReadModelQueries(db, projector, clients, invoices)
+        settings=settings,
+        app=app,
+        db=db,
+        projector=projector,
+        queries=ReadModelQueries(db, projector, clients, invoices),
+        auth=Authenticator(app),
+        limiter=limiter,
+        idempotency=IdempotencyStore(db),
     )

@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 from application.base import ExperiBase, retry_on_conflict
 from domain import scopes as scope_rules
 from domain.account import APPROVED, NONE, PLANS, PRO, Account, ApiKey
-from domain.errors import Forbidden, NotFound, Unauthenticated
 from domain.meta import Meta
 
 KEY_PREFIX = "exp_live_"
@@ -110,28 +109,6 @@ class AccountCommands(ExperiBase):
         key.revoke(self.clock.now(), meta)
         self.save(key)
         return key
-
-    def authenticate(self, bearer: str) -> Principal:
-        """The principal of a bearer key, or Unauthenticated / Forbidden."""
-        if len(bearer) > MAX_BEARER_LENGTH or not bearer.isascii():
-            raise Unauthenticated("Invalid API key")
-        match = KEY_PATTERN.match(bearer)
-        if match is None:
-            raise Unauthenticated("Invalid API key")
-        try:
-            key = self.get_key(UUID(match["id"]))
-        except NotFound:
-            raise Unauthenticated("Invalid API key") from None
-        if not self.hasher.verify(match["secret"], key.secret_hash):
-            raise Unauthenticated("Invalid API key")
-        if key.is_revoked:
-            raise Unauthenticated("API key has been revoked")
-        account = self.get_account(key.account_id)
-        try:
-            account.check_api_allowed()
-        except Forbidden as error:
-            raise Forbidden(f"{error.message}; this key cannot be used") from None
-        return Principal(account.id, key.id, key.name, frozenset(key.scopes))
 
 
 def is_pro(account: Account) -> bool:

@@ -86,3 +86,29 @@ class SqlDatabase(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """The outcome of counting one request against a limit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int  # Unix time (s) when the allowance is whole again
+    retry_after: int  # whole seconds to wait when not allowed (>= 1)
+
+
+class RateLimiter(Protocol):
+    def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
+        """Count one request in `bucket`; allowed while the window holds fewer than `limit`."""
+        ...
+
+
+class RateLimited(Exception):
+    """Too many requests: the decision says when to come back."""
+
+    def __init__(self, decision: RateDecision, message: str = "Rate limit exceeded") -> None:
+        super().__init__(message)
+        self.decision = decision
+        self.message = message

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, cast
 
+from eventsourcing.persistence import Notification
+
 from application.ports import SqlCursor
 from projections.state import StateCodec
 
@@ -23,7 +25,7 @@ class AggregateView:
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def apply(self, cur: SqlCursor, event: Any, position: int) -> None:
+    def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         if not isinstance(event, self.aggregate_event):
             return
         event = cast(Any, event)
@@ -43,7 +45,7 @@ class AggregateView:
             placeholders = ", ".join("?" for _ in range(len(names) + 2))
             cur.execute(
                 f"INSERT INTO {self.table} (id, seq, {', '.join(names)}) VALUES ({placeholders})",
-                (str(aggregate_id), position, *values),
+                (str(aggregate_id), notification.id, *values),
             )
         else:
             assignments = ", ".join(f"{name} = ?" for name in names)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor, SqlDatabase
 
@@ -24,7 +25,7 @@ class View(Protocol):
 
     def create_statements(self, dialect: str) -> list[str]: ...
 
-    def apply(self, cur: SqlCursor, event: Any, position: int) -> None: ...
+    def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None: ...
 
 
 class Projector:
@@ -74,7 +75,7 @@ class Projector:
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 for view in self.views:
-                    view.apply(cur, event, notification.id)
+                    view.apply(cur, event, notification)
                 position = notification.id
             if notifications:
                 cur.execute(

@@ -6,6 +6,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
+from projections import audit_log
+from projections.audit_log import AuditFilter
 from projections.clients_view import ClientsView
 from projections.invoices_view import InvoicesView
 from projections.projector import Projector
@@ -39,6 +41,12 @@ class ReadModelQueries:
     def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
         self.projector.catch_up()
         return self.invoices.outstanding_page(self.db, account_id, limit, cursor)
+
+    def audit_log(
+        self, account_id: UUID, where: AuditFilter, limit: int, cursor: str | None
+    ) -> Page:
+        self.projector.catch_up()
+        return audit_log.page(self.db, account_id, where, limit, cursor)
 
     def outstanding_summary(self, account_id: UUID) -> tuple[int, dict[str, Decimal]]:
         self.projector.catch_up()

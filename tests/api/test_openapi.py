@@ -15,6 +15,8 @@ EXPECTED = {
     "/api/v1/invoices/outstanding": {"get"},
     "/api/v1/invoices/{id}/paid": {"post"},
     "/api/v1/invoices/{id}/void": {"post"},
+    "/api/v1/invoices/{id}/history": {"get"},
+    "/api/v1/audit-log": {"get"},
     "/health/live": {"get"},
     "/health/ready": {"get"},
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -101,7 +102,8 @@ def test_everything_survives_a_restart(settings: Settings) -> None:
         assert again.number == "SI-001" and again.totals.total == Decimal("99.99")
         listed = second.queries.list_invoices(tenant.account_id, InvoiceFilter(), 10, None)
         assert [i.id for i in listed.items] == [invoice.id]
-        assert second.app.authenticate(tenant.token).account_id == tenant.account_id
+        principal = second.auth.authenticate(tenant.token, "127.0.0.1", time.time())
+        assert principal.account_id == tenant.account_id
         nxt = second.app.create_invoice(
             tenant.account_id, NewInvoice(client_id=client.id, line_items=LINES), META
         )

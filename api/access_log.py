@@ -1,0 +1,60 @@
+"""One JSON line per request on stdout: time, request id, key id, method, path, status, ms.
+
+Only the key id is logged, never the Authorization header, a body or a query string
+(a query could carry a secret that a client put there by mistake).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from litestar import Litestar
+from litestar.types import Message, Receive, Scope, Send
+
+from api.errors import request_id
+
+
+class AccessLoggedLitestar(Litestar):
+    """The Litestar app, timing and logging every HTTP request it answers."""
+
+    access_log: TextIO | None = sys.stdout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if str(scope["type"]) != "http" or self.access_log is None:
+            await super().__call__(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def tracked(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, tracked)
+        finally:
+            self._write(scope, status, (time.perf_counter() - started) * 1000)
+
+    def _write(self, scope: Scope, status: int, duration_ms: float) -> None:
+        principal: Any = scope.get("experi_principal")
+        line = {
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "requestId": request_id(scope),
+            "keyId": str(principal.key_id) if principal is not None else None,
+            "method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": status,
+            "durationMs": round(duration_ms, 2),
+        }
+        try:
+            assert self.access_log is not None
+            self.access_log.write(json.dumps(line) + "\n")
+            self.access_log.flush()
+        except (OSError, ValueError):
+            pass  # a closed or full stdout must not fail the request

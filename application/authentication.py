@@ -1,0 +1,164 @@
+"""Bearer-key authentication with caches, so bcrypt runs once per key, not per request.
+
+A verified key is trusted for `STATUS_TTL` seconds before its key and account are read
+again, so a revocation (or a lost plan or API access) is refused by every process
+within that time. Malformed keys, and keys that failed before, cost no bcrypt; failures
+are limited per client address before any bcrypt work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Generic, NoReturn, TypeVar
+from uuid import UUID
+
+from application.accounts import KEY_PATTERN, MAX_BEARER_LENGTH, AccountCommands, Principal
+from application.ports import RateDecision, RateLimited
+from domain.errors import Forbidden, NotFound, Unauthenticated
+
+STATUS_TTL = 2.0  # seconds a verified key is trusted before its status is read again
+FAILURE_TTL = 60.0  # seconds a failed key is remembered (and refused without bcrypt)
+FAILURES_PER_MINUTE = 30  # failed attempts allowed per client address per minute
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A small thread-safe LRU map."""
+
+    def __init__(self, size: int) -> None:
+        self._data: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._data.pop(key, None)
+
+
+@dataclass
+class Verified:
+    principal: Principal
+    checked_at: float
+
+
+class Authenticator:
+    def __init__(self, app: AccountCommands) -> None:
+        self.app = app
+        self.failures = FailureCounter()
+        self.verified: LRU[bytes, Verified] = LRU(10_000)
+        self.failed: LRU[bytes, float] = LRU(10_000)
+        self.bcrypt_calls = 0  # observable, so tests can prove what was not hashed
+
+    def authenticate(self, bearer: str, address: str, now: float) -> Principal:
+        if len(bearer) > MAX_BEARER_LENGTH or not bearer.isascii():
+            self._fail(address, now)
+        match = KEY_PATTERN.match(bearer)
+        if match is None:
+            self._fail(address, now)
+        digest = hashlib.sha256(bearer.encode()).digest()
+        failed_at = self.failed.get(digest)
+        if failed_at is not None and now - failed_at < FAILURE_TTL:
+            self._fail(address, now)
+        entry = self.verified.get(digest)
+        if entry is None:
+            self._check_address(address, now)
+            entry = self._verify(digest, UUID(match["id"]), match["secret"], address, now)
+        if now - entry.checked_at >= STATUS_TTL:
+            entry = self._refresh(digest, entry, now)
+        return entry.principal
+
+    def _verify(
+        self, digest: bytes, key_id: UUID, secret: str, address: str, now: float
+    ) -> Verified:
+        try:
+            key = self.app.get_key(key_id)
+        except NotFound:
+            self.failed.put(digest, now)
+            self._fail(address, now)
+        self.bcrypt_calls += 1
+        if not self.app.hasher.verify(secret, key.secret_hash):
+            self.failed.put(digest, now)
+            self._fail(address, now)
+        principal = Principal(key.account_id, key.id, key.name, frozenset(key.scopes))
+        entry = Verified(principal, checked_at=float("-inf"))
+        self.verified.put(digest, entry)
+        return entry
+
+    def _refresh(self, digest: bytes, entry: Verified, now: float) -> Verified:
+        """Read the key's and the account's status again (no bcrypt)."""
+        key = self.app.get_key(entry.principal.key_id)
+        if key.is_revoked:
+            self.verified.pop(digest)
+            raise Unauthenticated("API key has been revoked")
+        account = self.app.get_account(key.account_id)
+        try:
+            account.check_api_allowed()
+        except Forbidden as error:
+            raise Forbidden(f"{error.message}; this key cannot be used") from None
+        fresh = Verified(entry.principal, checked_at=now)
+        self.verified.put(digest, fresh)
+        return fresh
+
+    def _check_address(self, address: str, now: float) -> None:
+        """Refuse an address that failed too often, before any bcrypt work."""
+        decision = self.failures.peek(address, now)
+        if not decision.allowed:
+            raise RateLimited(decision, "Too many failed authentication attempts from this address")
+
+    def _fail(self, address: str, now: float) -> NoReturn:
+        decision = self.failures.record(address, now)
+        if not decision.allowed:
+            raise RateLimited(decision, "Too many failed authentication attempts from this address")
+        raise Unauthenticated("Invalid API key")
+
+
+class FailureCounter:
+    """Failed authentications per client address in a one-minute window (per process)."""
+
+    def __init__(self, limit: int = FAILURES_PER_MINUTE, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._counts: LRU[str, tuple[float, int]] = LRU(100_000)
+
+    def _current(self, address: str, now: float) -> tuple[float, int]:
+        start, count = self._counts.get(address) or (now, 0)
+        return (now, 0) if now - start >= self.window else (start, count)
+
+    def peek(self, address: str, now: float) -> RateDecision:
+        start, count = self._current(address, now)
+        return self._decision(start, count, now, blocked=count >= self.limit)
+
+    def record(self, address: str, now: float) -> RateDecision:
+        start, count = self._current(address, now)
+        self._counts.put(address, (start, count + 1))
+        return self._decision(start, count + 1, now, blocked=count + 1 > self.limit)
+
+    def _decision(self, start: float, count: int, now: float, *, blocked: bool) -> RateDecision:
+        reset = start + self.window
+        return RateDecision(
+            allowed=not blocked,
+            limit=self.limit,
+            remaining=max(0, self.limit - count),
+            reset_at=math.ceil(reset),
+            retry_after=max(1, math.ceil(reset - now)),
+        )

@@ -1,0 +1,91 @@
+"""Fixed-window rate limits: per process in memory, or shared through the database.
+
+A window opens at a bucket's first request and lasts 60 seconds; the whole allowance
+may be used at once, and the request after it is refused until the window closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+
+from application.ports import RateDecision, SqlDatabase
+
+WINDOW = 60.0
+log = logging.getLogger("experi.ratelimit")
+
+
+def decide(limit: int, window_start: float, count: int, now: float) -> RateDecision:
+    reset_at = window_start + WINDOW
+    return RateDecision(
+        allowed=count <= limit,
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset_at=math.ceil(reset_at),
+        retry_after=max(1, math.ceil(reset_at - now)),
+    )
+
+
+class MemoryRateLimiter:
+    """Per-process windows (the embedded default, and the fallback of the shared one)."""
+
+    def __init__(self, max_buckets: int = 100_000) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        self._max = max_buckets
+
+    def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
+        with self._lock:
+            start, count = self._windows.get(bucket, (now, 0))
+            if now - start >= WINDOW:
+                start, count = now, 0
+            count += 1
+            if len(self._windows) >= self._max:
+                self._evict(now)
+            self._windows[bucket] = (start, count)
+        return decide(limit, start, count, now)
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, (s, _) in self._windows.items() if now - s >= WINDOW]:
+            del self._windows[key]
+        if len(self._windows) >= self._max:
+            self._windows.clear()
+
+
+class SqlRateLimiter:
+    """Windows in a database table, so every process and host sharing it shares limits.
+
+    If the database cannot be reached, limits fall back to this process's memory
+    (fail open, per process) rather than refusing every request or answering 500.
+    """
+
+    def __init__(self, db: SqlDatabase) -> None:
+        self.db = db
+        self.fallback = MemoryRateLimiter()
+        with db.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS rate_limits (bucket TEXT PRIMARY KEY, "
+                "window_start DOUBLE PRECISION NOT NULL, count BIGINT NOT NULL)"
+            )
+
+    def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
+        try:
+            with self.db.transaction() as cur:
+                cur.execute(
+                    "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) "
+                    "ON CONFLICT (bucket) DO UPDATE SET "
+                    "count = CASE WHEN rate_limits.window_start <= ? THEN 1 "
+                    "ELSE rate_limits.count + 1 END, "
+                    "window_start = CASE WHEN rate_limits.window_start <= ? THEN ? "
+                    "ELSE rate_limits.window_start END "
+                    "RETURNING window_start, count",
+                    (bucket, now, now - WINDOW, now - WINDOW, now),
+                )
+                row = cur.fetchone()
+        except Exception:
+            log.warning("rate-limit store unreachable; limiting in this process only")
+            return self.fallback.hit(bucket, limit, now)
+        if row is None:  # pragma: no cover - RETURNING always yields the row
+            return self.fallback.hit(bucket, limit, now)
+        return decide(limit, float(row[0]), int(row[1]), now)
