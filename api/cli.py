@@ -13,6 +13,7 @@ from domain.account import PRO
 from domain.errors import DomainError
 from domain.meta import system_meta
 from infrastructure.settings import Settings
+from projections.audit_log import verify_chain
 
 CLI_ACTOR = system_meta("experi-cli")
 
@@ -72,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models").add_subparsers(metavar="ACTION")
     rebuild = projections.add_parser("rebuild", help="rebuild every view from the events")
     rebuild.set_defaults(run=cmd_projections_rebuild)
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(metavar="ACTION")
+    verify = audit.add_parser("verify", help="check the audit hash chain against the events")
+    verify.set_defaults(run=cmd_audit_verify)
     return parser
 
 
@@ -165,6 +170,24 @@ def cmd_projections_rebuild(_: argparse.Namespace) -> int:
         s.close()
     print(f"Projections rebuilt up to event {position}")
     return 0
+
+
+def cmd_audit_verify(_: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        s.projector.catch_up()
+        report = verify_chain(s.app.recorder, s.db)
+    finally:
+        s.close()
+    if report.ok:
+        print(f"OK: the audit chain holds for all {report.checked} stored events")
+        return 0
+    print(
+        f"FAILED at entry {report.first_bad} (stored event #{report.first_bad}): {report.reason}; "
+        f"{report.checked} entries before it are intact",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

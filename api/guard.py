@@ -11,7 +11,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.context import run
 from api.idempotency import run_idempotent
-from application.ports import RateLimited
+from application.accounts import Principal
+from application.ports import RateDecision, RateLimited
 from domain.errors import Forbidden, Unauthenticated
 
 READ_METHODS = frozenset({"GET", "HEAD"})
@@ -29,6 +30,15 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def admit(services: Any, token: str, address: str, is_read: bool) -> tuple[Principal, RateDecision]:
+    """Authenticate, then count the request against the key's limit (one thread hop)."""
+    principal = services.auth.authenticate(token, address, time.time())
+    settings = services.settings
+    limit = settings.read_rate_limit if is_read else settings.write_rate_limit
+    bucket = f"{principal.key_id}:{'read' if is_read else 'write'}"
+    return principal, services.limiter.hit(bucket, limit, time.time())
+
+
 class ApiGuard(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
@@ -41,14 +51,9 @@ class ApiGuard(ASGIMiddleware):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Missing API key: send Authorization: Bearer <key>")
         address = client_address(scope)
-        principal = await run(services.auth.authenticate, token.strip(), address, time.time())
-        scope["experi_principal"] = principal
-
         is_read = scope["method"] in READ_METHODS
-        settings = services.settings
-        limit = settings.read_rate_limit if is_read else settings.write_rate_limit
-        bucket = f"{principal.key_id}:{'read' if is_read else 'write'}"
-        decision = await run(services.limiter.hit, bucket, limit, time.time())
+        principal, decision = await run(admit, services, token.strip(), address, is_read)
+        scope["experi_principal"] = principal
         scope["experi_rate"] = decision
         if not decision.allowed:
             raise RateLimited(decision)

@@ -85,6 +85,11 @@ class SqlDatabase(Protocol):
         """A transaction; with `lock`, one holder of that name at a time across processes."""
         ...
 
+    def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """Run one statement as its own short transaction (one round trip where the
+        database allows it) and return its first row, if any."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -71,18 +71,16 @@ class SqlRateLimiter:
 
     def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
         try:
-            with self.db.transaction() as cur:
-                cur.execute(
-                    "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) "
-                    "ON CONFLICT (bucket) DO UPDATE SET "
-                    "count = CASE WHEN rate_limits.window_start <= ? THEN 1 "
-                    "ELSE rate_limits.count + 1 END, "
-                    "window_start = CASE WHEN rate_limits.window_start <= ? THEN ? "
-                    "ELSE rate_limits.window_start END "
-                    "RETURNING window_start, count",
-                    (bucket, now, now - WINDOW, now - WINDOW, now),
-                )
-                row = cur.fetchone()
+            row = self.db.statement(
+                "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (bucket) DO UPDATE SET "
+                "count = CASE WHEN rate_limits.window_start <= ? THEN 1 "
+                "ELSE rate_limits.count + 1 END, "
+                "window_start = CASE WHEN rate_limits.window_start <= ? THEN ? "
+                "ELSE rate_limits.window_start END "
+                "RETURNING window_start, count",
+                (bucket, now, now - WINDOW, now - WINDOW, now),
+            )
         except Exception:
             log.warning("rate-limit store unreachable; limiting in this process only")
             return self.fallback.hit(bucket, limit, now)

@@ -72,7 +72,7 @@ class PostgresParams:
     dbname: str
     schema: str
 
-    def conninfo(self) -> str:
+    def conninfo(self, extra_options: str = "") -> str:
         from psycopg.conninfo import make_conninfo
 
         return make_conninfo(
@@ -81,5 +81,5 @@ class PostgresParams:
             user=self.user,
             password=self.password or None,
             dbname=self.dbname,
-            options=f"-c search_path={self.schema}",
+            options=f"-c search_path={self.schema} {extra_options}".strip(),
         )

@@ -71,6 +71,11 @@ class SQLiteDatabase:
         finally:
             cursor.close()
 
+    def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()
+
     def close(self) -> None:
         with self._guard:
             for conn in self._all:
@@ -104,6 +109,22 @@ class PostgresDatabase:
         self.pool = ConnectionPool(
             params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
         )
+        # Single statements commit on their own, in one round trip, without waiting
+        # for the WAL flush: for counters, whose loss in a crash is harmless.
+        self.autocommit_pool = ConnectionPool(
+            params.conninfo(extra_options="-c synchronous_commit=off"),
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            timeout=30,
+            kwargs={"autocommit": True},
+        )
+
+    def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        with self.autocommit_pool.connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), tuple(params))
+            row = cursor.fetchone() if cursor.description else None
+            return tuple(row) if row is not None else None
 
     @contextmanager
     def transaction(self, *, lock: str | None = None) -> Iterator[PostgresCursor]:
@@ -115,6 +136,7 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self.pool.close()
+        self.autocommit_pool.close()
 
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:

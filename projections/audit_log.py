@@ -105,7 +105,13 @@ def verify_chain(recorder: Any, db: SqlDatabase, batch: int = 1000) -> ChainRepo
                 return ChainReport(False, checked, bad, "an event is missing or was inserted")
             previous = chain_hash(previous, n)
             if previous != stored:
-                return ChainReport(False, checked, n.id, "the stored event does not match its hash")
+                return ChainReport(
+                    False,
+                    checked,
+                    n.id,
+                    f"event {n.originator_id} version {n.originator_version} "
+                    "does not match its recorded hash",
+                )
             checked += 1
             start = n.id
         if len(notifications) < batch:

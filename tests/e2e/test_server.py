@@ -8,9 +8,11 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -26,16 +28,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass
+class Served:
+    """A running server and the file its output goes to (a pipe could fill and block it)."""
+
+    proc: subprocess.Popen[str]
+    output: Path
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        return self.output.read_text()
+
+
 @contextmanager
-def server(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def server(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, Served]]:
     port = free_port()
-    proc = subprocess.Popen(
-        [*EXPERI, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    output = Path(tempfile.mkstemp(prefix="experi-serve-", suffix=".log")[1])
+    with output.open("w") as sink:
+        proc = subprocess.Popen(
+            [*EXPERI, "serve", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    served = Served(proc, output)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -47,10 +65,11 @@ def server(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, subproc
                 time.sleep(0.2)
         else:
             raise AssertionError("server did not become ready")
-        yield base, proc
+        yield base, served
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            served.stop()
+        output.unlink(missing_ok=True)
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
@@ -71,22 +90,19 @@ def test_first_start_prints_a_working_demo_key_once(settings: Settings) -> None:
     env = base_env(settings)
     if not settings.embedded:
         # With EXPERI_DATABASE_URL set there is never a demo account.
-        with server(env) as (_, proc):
-            proc.terminate()
-            assert "exp_live_" not in proc.communicate(timeout=20)[0]
+        with server(env) as (_, served):
+            assert "exp_live_" not in served.stop()
         return
-    with server(env) as (base, proc):
-        proc.terminate()
-        output = proc.communicate(timeout=20)[0]
+    with server(env) as (base, served):
+        output = served.stop()
     match = re.search(r"(exp_live_\S+)", output)
     assert match, output
     key = match.group(1)
-    with server(env) as (base, proc):
+    with server(env) as (base, served):
         headers = {"Authorization": f"Bearer {key}"}
         created = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers)
         assert created.status_code == 201
-        proc.terminate()
-        second_output = proc.communicate(timeout=20)[0]
+        second_output = served.stop()
     assert "exp_live_" not in second_output  # printed once, on the first start only
 
 
