@@ -13,12 +13,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import Message, Scope
 
 from api.access_log import AccessLoggedLitestar
+from api.account import AccountController
 from api.audit import AuditController
 from api.auth import rate_headers
 from api.clients import ClientController
 from api.errors import EXCEPTION_HANDLERS, request_id
 from api.guard import ApiGuard
 from api.health import live, ready
+from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
 from api.openapi import ContractJsonPlugin
 from api.responses import ExperiResponse
@@ -51,7 +53,13 @@ def create_app(
 
     api = Router(
         path="/api/v1",
-        route_handlers=[ClientController, InvoiceController, AuditController],
+        route_handlers=[
+            ClientController,
+            InvoiceController,
+            InvoiceSendingController,
+            AuditController,
+            AccountController,
+        ],
         middleware=[ApiGuard()],
         security=[{"BearerAuth": []}],
     )
@@ -61,6 +69,7 @@ def create_app(
         before_send=[stamp_response],
         response_class=ExperiResponse,
         request_max_body_size=MAX_BODY,
+        on_startup=[services.start_background_jobs],
         on_shutdown=[services.close],
         openapi_config=OpenAPIConfig(
             title="Experi API",

@@ -36,6 +36,8 @@ def complete(doc: dict[str, Any], app: Litestar) -> dict[str, Any]:
         bodies.InvoiceCreate,
         bodies.InvoiceUpdate,
         bodies.PaymentCreate,
+        bodies.SendRequest,
+        bodies.AccountUpdate,
     ]
     _, components = msgspec.json.schema_components(
         structs, ref_template="#/components/schemas/{name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from api.schemas import ClientOut, InvoiceOut, LineItemOut, Pagination, PaymentOut
+from api.schemas import ClientOut, EmailOut, InvoiceOut, LineItemOut, Pagination, PaymentOut
 from application.ports import Page
 from domain.client import Client
 from domain.invoice import Invoice
@@ -82,7 +82,17 @@ def invoice(inv: Invoice, today: date) -> InvoiceOut:
             )
             for p in inv.payments
         ],
-        emails=[],
+        emails=[
+            EmailOut(
+                id=str(e.id),
+                to_email=e.to_email,
+                subject=e.subject,
+                status=e.status,
+                attempts=e.attempts,
+                sent_at=maybe_timestamp(e.sent_at),
+            )
+            for e in getattr(inv, "emails", ())
+        ],
         is_overdue=inv.is_overdue(today),
         notes=inv.notes,
         recurring_invoice_id=str(inv.recurring_invoice_id) if inv.recurring_invoice_id else None,

@@ -143,3 +143,31 @@ ERROR_EXAMPLE: dict[str, Any] = {
         },
     }
 }
+
+
+class SendRequest(Struct):
+    to_email: Text = None
+    subject: Text = None
+    body: Text = None
+
+
+SEND_EXAMPLE: dict[str, Any] = {
+    "toEmail": "client@example.com",
+    "subject": "Invoice #SI-001",
+    "body": "Please find attached...",
+}
+
+
+class AccountUpdate(Struct):
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    business_name: Text = None
+    address_line1: Text = None
+    address_line2: Text = None
+    city: Text = None
+    postcode: Text = None
+    country: Text = None
+    email: Text = None
+    phone: Text = None
+    tax_number: Text = None
+    payment_instructions: Text = None
+    invoice_prefix: Text = None

@@ -146,3 +146,21 @@ class AuditEntry(Struct):
 class AuditList(Struct):
     data: list[AuditEntry]
     pagination: Pagination
+
+
+class AccountOut(Struct):
+    id: str
+    name: str
+    plan: str
+    api_access: str
+    business_name: str | None
+    address_line1: str | None
+    address_line2: str | None
+    city: str | None
+    postcode: str | None
+    country: str | None
+    email: str | None
+    phone: str | None
+    tax_number: str | None
+    payment_instructions: str | None
+    invoice_prefix: str

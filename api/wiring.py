@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from application.app import Experi
 from application.authentication import Authenticator
 from application.ports import Clock, RateLimiter
+from application.sending import DeliveryPolicy
 from infrastructure.eventstore import event_store_env
 from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
+from infrastructure.mail import FileMailer, SmtpMailer
+from infrastructure.outbox_worker import OutboxWorker
+from infrastructure.pdf import InvoicePdf
 from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
 from infrastructure.settings import Settings
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
 from projections.audit_view import AuditView
 from projections.clients_view import ClientsView
 from projections.invoices_view import InvoicesView
+from projections.outbox_view import OutboxView
 from projections.projector import Projector
 from projections.queries import ReadModelQueries
 from projections.state import StateCodec
@@ -31,8 +36,14 @@ class Services:
     auth: Authenticator
     limiter: RateLimiter
     idempotency: IdempotencyStore
+    outbox: OutboxWorker
+
+    def start_background_jobs(self) -> None:
+        if self.settings.background_jobs:
+            self.outbox.start()
 
     def close(self) -> None:
+        self.outbox.stop()
         self.db.close()
         self.app.close()
 
@@ -43,10 +54,18 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         hasher=BcryptHasher(settings.bcrypt_rounds),
     )
+    app.mailer = (
+        SmtpMailer(settings.smtp_url)
+        if settings.smtp_url
+        else FileMailer(settings.data_dir / "outbox")
+    )
+    app.document = InvoicePdf()
+    app.email_from = settings.email_from
+    app.delivery_policy = DeliveryPolicy(settings.email_max_attempts, settings.email_retry_seconds)
     db = open_database(settings)
     codec = StateCodec(app.mapper)
     clients, invoices = ClientsView(codec), InvoicesView(codec)
-    projector = Projector(db, app, [clients, invoices, AuditView()])
+    projector = Projector(db, app, [clients, invoices, AuditView(), OutboxView()])
     projector.setup()
     app.on_saved(projector.catch_up)
     # Shared limits need a shared store; the embedded default limits per process.
@@ -60,4 +79,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         auth=Authenticator(app),
         limiter=limiter,
         idempotency=IdempotencyStore(db),
+        outbox=OutboxWorker(db, app, projector),
     )

@@ -117,3 +117,28 @@ class RateLimited(Exception):
         super().__init__(message)
         self.decision = decision
         self.message = message
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """An email ready to hand to a mail server."""
+
+    message_id: str
+    sender: str
+    to: str
+    subject: str
+    body: str
+    attachment_name: str
+    attachment: bytes
+
+
+class Mailer(Protocol):
+    def send(self, email: OutgoingEmail) -> None:
+        """Deliver or raise; delivering the same message_id twice must be harmless."""
+        ...
+
+
+class InvoiceDocument(Protocol):
+    def render(self, invoice: Any, seller: Any, client: Any) -> bytes:
+        """The invoice as a PDF document."""
+        ...

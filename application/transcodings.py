@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from domain.values import LineItem, Payment
+from domain.values import Email, LineItem, Payment
 
 
 class DateAsISO(Transcoding):
@@ -59,6 +59,37 @@ class PaymentAsDict(Transcoding):
         )
 
 
+class EmailAsDict(Transcoding):
+    type = Email
+    name = "email"
+
+    def encode(self, obj: Email) -> dict[str, Any]:
+        return {
+            "id": obj.id.hex,
+            "to": obj.to_email,
+            "subject": obj.subject,
+            "body": obj.body,
+            "message_id": obj.message_id,
+            "status": obj.status,
+            "attempts": obj.attempts,
+            "sent_at": obj.sent_at,
+            "last_error": obj.last_error,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Email:
+        return Email(
+            UUID(data["id"]),
+            data["to"],
+            data["subject"],
+            data["body"],
+            data["message_id"],
+            data["status"],
+            data["attempts"],
+            data["sent_at"],
+            data["last_error"],
+        )
+
+
 def register(transcoder: JSONTranscoder) -> None:
-    for transcoding in (DateAsISO(), LineItemAsDict(), PaymentAsDict()):
+    for transcoding in (DateAsISO(), LineItemAsDict(), PaymentAsDict(), EmailAsDict()):
         transcoder.register(transcoding)

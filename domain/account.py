@@ -77,7 +77,8 @@ class Account(Aggregate):
         self._api_access_changed(api_access=APPROVED, at=at, meta=meta)
 
     def update_profile(self, changes: dict[str, Any], at: datetime, meta: Meta) -> None:
-        changed = {k: v for k, v in changes.items() if self.profile.get(k) != v}
+        current = {**self.profile, "name": self.name}
+        changed = {k: v for k, v in changes.items() if current.get(k) != v}
         if changed:
             self._profile_updated(changes=changed, at=at, meta=meta)
 
@@ -93,7 +94,10 @@ class Account(Aggregate):
 
     @event("ProfileUpdated")
     def _profile_updated(self, changes: dict[str, Any], at: datetime, meta: Meta) -> None:
-        self.profile = {**self.profile, **changes}
+        # `name` is the account's own name; the rest are the seller details on invoices.
+        if "name" in changes:
+            self.name = changes["name"]
+        self.profile = {**self.profile, **{k: v for k, v in changes.items() if k != "name"}}
         self.updated_at = at
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import money
 from domain.errors import InvalidInput, StateConflict
 from domain.meta import Meta
-from domain.values import LineItem, Payment, Totals, compute_totals
+from domain.values import DELIVERED, FAILED, Email, LineItem, Payment, Totals, compute_totals
 
 DRAFT, SENT, PARTIALLY_PAID, PAID, VOID = "DRAFT", "SENT", "PARTIALLY_PAID", "PAID", "VOID"
 STATUSES = (DRAFT, SENT, PARTIALLY_PAID, PAID, VOID)
@@ -71,6 +72,7 @@ class Invoice(Aggregate):
         self.status = status
         self.recurring_invoice_id = recurring_invoice_id
         self.payments: tuple[Payment, ...] = ()
+        self.emails: tuple[Email, ...] = ()
         self.created_at = at
         self.updated_at = at
         self.sent_at: datetime | None = at if status == SENT else None
@@ -154,6 +156,36 @@ class Invoice(Aggregate):
             raise StateConflict("An invoice with payments cannot be voided")
         self._voided(at=at, meta=meta)
 
+    def send(self, email: Email, at: datetime, meta: Meta) -> None:
+        """Queue an email of this invoice; a DRAFT becomes SENT. Sending again re-sends."""
+        if self.status == VOID:
+            raise StateConflict("A void invoice cannot be sent")
+        self._sent(email=email, at=at, meta=meta)
+
+    def email(self, email_id: UUID) -> Email:
+        for email in self.emails:
+            if email.id == email_id:
+                return email
+        raise KeyError(email_id)
+
+    def record_delivery(self, email_id: UUID, at: datetime, meta: Meta) -> None:
+        if self.email(email_id).status == DELIVERED:
+            return
+        self._email_delivered(email_id=email_id, at=at, meta=meta)
+
+    def record_attempt_failure(
+        self, email_id: UUID, error: str, retry_at: datetime | None, at: datetime, meta: Meta
+    ) -> None:
+        """A failed attempt: retried at `retry_at`, or given up when that is None."""
+        if self.email(email_id).status != "QUEUED":
+            return
+        if retry_at is None:
+            self._email_failed(email_id=email_id, error=error, at=at, meta=meta)
+        else:
+            self._email_attempt_failed(
+                email_id=email_id, error=error, retry_at=retry_at, at=at, meta=meta
+            )
+
     def check_is_draft(self, message: str) -> None:
         if self.status != DRAFT:
             raise StateConflict(f"{message}; this invoice is {self.status}")
@@ -181,6 +213,34 @@ class Invoice(Aggregate):
         else:
             self.status = PARTIALLY_PAID
         self.updated_at = at
+
+    @event("Sent")
+    def _sent(self, email: Email, at: datetime, meta: Meta) -> None:
+        if self.status == DRAFT:
+            self.status = SENT
+            self.sent_at = at
+        self.emails = (*self.emails, email)
+        self.updated_at = at
+
+    def _replace_email(self, email_id: UUID, **changes: Any) -> None:
+        self.emails = tuple(replace(e, **changes) if e.id == email_id else e for e in self.emails)
+
+    @event("EmailDelivered")
+    def _email_delivered(self, email_id: UUID, at: datetime, meta: Meta) -> None:
+        attempts = self.email(email_id).attempts + 1
+        self._replace_email(email_id, status=DELIVERED, attempts=attempts, sent_at=at)
+
+    @event("EmailAttemptFailed")
+    def _email_attempt_failed(
+        self, email_id: UUID, error: str, retry_at: datetime, at: datetime, meta: Meta
+    ) -> None:
+        attempts = self.email(email_id).attempts + 1
+        self._replace_email(email_id, attempts=attempts, last_error=error)
+
+    @event("EmailFailed")
+    def _email_failed(self, email_id: UUID, error: str, at: datetime, meta: Meta) -> None:
+        attempts = self.email(email_id).attempts + 1
+        self._replace_email(email_id, status=FAILED, attempts=attempts, last_error=error)
 
     @event("Voided")
     def _voided(self, at: datetime, meta: Meta) -> None:

@@ -58,3 +58,21 @@ def compute_totals(
     total = subtotal + tax
     paid = sum((p.amount for p in payments), zero)
     return Totals(subtotal, tax, total, paid, total - paid)
+
+
+QUEUED, DELIVERED, FAILED = "QUEUED", "SENT", "FAILED"
+
+
+@dataclass(frozen=True)
+class Email:
+    """One delivery of an invoice by email, and how it went."""
+
+    id: UUID
+    to_email: str
+    subject: str
+    body: str
+    message_id: str
+    status: str = QUEUED
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str | None = None

@@ -19,6 +19,9 @@ class Settings:
     read_rate_limit: int = 1000
     write_rate_limit: int = 300
     bcrypt_rounds: int = 12
+    background_jobs: bool = True  # the outbox worker (and scheduler) inside the server
+    email_max_attempts: int = 8
+    email_retry_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,6 +37,9 @@ class Settings:
             read_rate_limit=int(env.get("EXPERI_READ_RATE_LIMIT") or 1000),
             write_rate_limit=int(env.get("EXPERI_WRITE_RATE_LIMIT") or 300),
             bcrypt_rounds=int(env.get("EXPERI_BCRYPT_ROUNDS") or 12),
+            background_jobs=(env.get("EXPERI_BACKGROUND_JOBS") or "1") != "0",
+            email_max_attempts=int(env.get("EXPERI_EMAIL_MAX_ATTEMPTS") or 8),
+            email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
         )
 
     @property

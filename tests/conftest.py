@@ -38,7 +38,12 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend: str, tmp_path: Path, postgres_database: str | None) -> Iterator[Settings]:
-    env = {"EXPERI_DATA_DIR": str(tmp_path / "data"), "EXPERI_BCRYPT_ROUNDS": "4"}
+    env = {
+        "EXPERI_DATA_DIR": str(tmp_path / "data"),
+        "EXPERI_BCRYPT_ROUNDS": "4",
+        # Tests drive the outbox themselves (services.outbox.run_once) for determinism.
+        "EXPERI_BACKGROUND_JOBS": "0",
+    }
     if backend == "sqlite":
         yield Settings.from_env(env)
         return

@@ -1,0 +1,85 @@
+"""Delivers queued emails: claims due outbox rows and attempts each delivery once.
+
+Several processes may run a worker on one database: a claim is a conditional
+update, so only one of them attempts a given email at a time. A claim lapses after
+`CLAIM_SECONDS`, so an attempt cut short by a crash is made again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+from uuid import UUID
+
+from application.ports import SqlDatabase
+
+CLAIM_SECONDS = 120.0
+log = logging.getLogger("experi.outbox")
+
+
+class OutboxWorker:
+    def __init__(self, db: SqlDatabase, app: Any, projector: Any, interval: float = 1.0) -> None:
+        self.db = db
+        self.app = app
+        self.projector = projector
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def due(self, now: float, limit: int = 20) -> list[tuple[str, str]]:
+        with self.db.transaction() as cur:
+            cur.execute(
+                "SELECT email_id, invoice_id FROM outbox WHERE due_at <= ? AND claimed_until < ? "
+                "ORDER BY due_at LIMIT ?",
+                (now, now, limit),
+            )
+            return [(str(r[0]), str(r[1])) for r in cur.fetchall()]
+
+    def claim(self, email_id: str, now: float) -> bool:
+        row = self.db.statement(
+            "UPDATE outbox SET claimed_until = ? WHERE email_id = ? AND claimed_until < ? "
+            "RETURNING email_id",
+            (now + CLAIM_SECONDS, email_id, now),
+        )
+        return row is not None
+
+    def run_once(self, now: float | None = None) -> int:
+        """Attempt every due email once; returns how many attempts were made."""
+        self.projector.catch_up()
+        now = time.time() if now is None else now
+        attempts = 0
+        for email_id, invoice_id in self.due(now):
+            if not self.claim(email_id, now):
+                continue  # another worker has it
+            outcome = self.app.deliver_email(UUID(invoice_id), UUID(email_id))
+            log.info("email %s: %s", email_id, outcome.outcome)
+            attempts += 1
+        return attempts
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._loop, name="experi-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("outbox pass failed; trying again shortly")
+            self._wake.wait(self.interval)
+            self._wake.clear()
