@@ -8,6 +8,9 @@ import sys
 from collections.abc import Sequence
 from uuid import UUID
 
+import msgspec
+
+from api.account import PROFILE, account_out, read_profile
 from api.wiring import Services, build_services
 from domain.account import PRO
 from domain.errors import DomainError
@@ -16,6 +19,7 @@ from infrastructure.settings import Settings
 from projections.audit_log import verify_chain
 
 CLI_ACTOR = system_meta("experi-cli")
+PROFILE_OPTIONS = [d.replace("_", "-") for d, _ in PROFILE.values()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     set_plan.add_argument("account_id", type=UUID)
     set_plan.add_argument("plan", choices=["pro", "free"])
     set_plan.set_defaults(run=cmd_accounts_set_plan)
+
+    update = accounts.add_parser("update", help="update an account's seller details")
+    update.add_argument("account_id", type=UUID)
+    update.add_argument("--name")
+    for option in PROFILE_OPTIONS:
+        update.add_argument(f"--{option}", help="an empty value clears it")
+    update.add_argument("--json", action="store_true")
+    update.set_defaults(run=cmd_accounts_update)
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(metavar="ACTION")
     kcreate = keys.add_parser("create", help="create an API key (shown once)")
@@ -125,6 +137,27 @@ def cmd_accounts_set_plan(args: argparse.Namespace) -> int:
     finally:
         s.close()
     print(f"Account {account.id} is on {account.plan}")
+    return 0
+
+
+def cmd_accounts_update(args: argparse.Namespace) -> int:
+    raw = {"name": args.name} | {
+        field.replace("-", "_"): getattr(args, field.replace("-", "_")) for field in PROFILE_OPTIONS
+    }
+    changes = {k: (v or None) for k, v in raw.items() if v is not None}
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    api_names = {"name": "name"} | {d: a for a, (d, _) in PROFILE.items()}
+    read_profile({api_names[k]: v for k, v in changes.items()})  # the API's validation
+    s = open_services()
+    try:
+        account = s.app.update_profile(args.account_id, changes, CLI_ACTOR)
+    finally:
+        s.close()
+    if args.json:
+        print(msgspec.json.encode(account_out(account)).decode())
+    else:
+        print(f"Updated account {account.id}")
     return 0
 
 

@@ -79,5 +79,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         auth=Authenticator(app),
         limiter=limiter,
         idempotency=IdempotencyStore(db),
-        outbox=OutboxWorker(db, app, projector),
+        outbox=OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds),
     )

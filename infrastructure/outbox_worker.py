@@ -2,7 +2,8 @@
 
 Several processes may run a worker on one database: a claim is a conditional
 update, so only one of them attempts a given email at a time. A claim lapses after
-`CLAIM_SECONDS`, so an attempt cut short by a crash is made again later.
+`claim_seconds` (longer than an SMTP attempt can take), so an attempt cut short by a
+crash is made again after that.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ log = logging.getLogger("experi.outbox")
 
 
 class OutboxWorker:
-    def __init__(self, db: SqlDatabase, app: Any, projector: Any, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        app: Any,
+        projector: Any,
+        interval: float = 1.0,
+        claim_seconds: float = CLAIM_SECONDS,
+    ) -> None:
+        self.claim_seconds = claim_seconds
         self.db = db
         self.app = app
         self.projector = projector
@@ -42,7 +51,7 @@ class OutboxWorker:
         row = self.db.statement(
             "UPDATE outbox SET claimed_until = ? WHERE email_id = ? AND claimed_until < ? "
             "RETURNING email_id",
-            (now + CLAIM_SECONDS, email_id, now),
+            (now + self.claim_seconds, email_id, now),
         )
         return row is not None
 

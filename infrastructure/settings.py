@@ -22,6 +22,7 @@ class Settings:
     background_jobs: bool = True  # the outbox worker (and scheduler) inside the server
     email_max_attempts: int = 8
     email_retry_seconds: float = 30.0
+    email_claim_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +41,7 @@ class Settings:
             background_jobs=(env.get("EXPERI_BACKGROUND_JOBS") or "1") != "0",
             email_max_attempts=int(env.get("EXPERI_EMAIL_MAX_ATTEMPTS") or 8),
             email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
+            email_claim_seconds=float(env.get("EXPERI_EMAIL_CLAIM_SECONDS") or 120),
         )
 
     @property
