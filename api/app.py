@@ -23,6 +23,7 @@ from api.health import live, ready
 from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
 from api.openapi import ContractJsonPlugin
+from api.recurring import RecurringController
 from api.responses import ExperiResponse
 from api.wiring import Services, build_services
 from application.ports import Clock
@@ -59,6 +60,7 @@ def create_app(
             InvoiceSendingController,
             AuditController,
             AccountController,
+            RecurringController,
         ],
         middleware=[ApiGuard()],
         security=[{"BearerAuth": []}],

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from uuid import UUID
 
 import msgspec
@@ -85,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models").add_subparsers(metavar="ACTION")
     rebuild = projections.add_parser("rebuild", help="rebuild every view from the events")
     rebuild.set_defaults(run=cmd_projections_rebuild)
+
+    recurring = sub.add_parser("recurring", help="recurring invoices").add_subparsers(
+        metavar="ACTION"
+    )
+    run_due = recurring.add_parser("run-due", help="generate every occurrence due by now")
+    run_due.add_argument("--now", type=parse_now, help="RFC 3339 time to run as (default: now)")
+    run_due.set_defaults(run=cmd_recurring_run_due)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the audit hash chain against the events")
@@ -202,6 +210,27 @@ def cmd_projections_rebuild(_: argparse.Namespace) -> int:
     finally:
         s.close()
     print(f"Projections rebuilt up to event {position}")
+    return 0
+
+
+def parse_now(raw: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time: {raw!r}") from None
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a timezone, such as 2026-03-01T09:00:00Z")
+    return parsed.astimezone(UTC)
+
+
+def cmd_recurring_run_due(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        today = args.now.date() if args.now else None
+        generated = s.recurring.run_once(today)
+    finally:
+        s.close()
+    print(f"Generated {generated} recurring invoice(s)")
     return 0
 
 

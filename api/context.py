@@ -77,3 +77,12 @@ def page_params(request: Request[Any, Any, Any]) -> tuple[int, str | None]:
             raise InvalidInput.field("limit", "Must be a whole number between 1 and 100")
     cursor = request.query_params.get("cursor") or None
     return limit, cursor
+
+
+async def empty_body(request: Request[Any, Any, Any]) -> None:
+    """For actions that take no fields: an empty body or `{}`; anything else is named."""
+    from api.validation import Reader
+
+    reader = Reader(await json_body(request, optional=True))
+    reader.only(())
+    reader.check()

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from api import render
 from api.audit import audit_list
-from api.context import json_body, meta, page_params, principal, run, services
+from api.context import empty_body, json_body, meta, page_params, principal, run, services
 from api.invoice_input import read_filter, read_invoice_changes, read_new_invoice, read_payment
 from api.requests import (
     INVOICE_EXAMPLE,
@@ -165,7 +165,7 @@ class InvoiceController(Controller):
     )
     async def void(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
         ident = parse_invoice_id(id)
-        await json_body(request, optional=True)
+        await empty_body(request)
         s = services(request)
         invoice = await run(s.app.void_invoice, principal(request).account_id, ident, meta(request))
         return render.invoice(invoice, s.app.clock.now().date())

@@ -38,6 +38,8 @@ def complete(doc: dict[str, Any], app: Litestar) -> dict[str, Any]:
         bodies.PaymentCreate,
         bodies.SendRequest,
         bodies.AccountUpdate,
+        bodies.RecurringCreate,
+        bodies.RecurringUpdate,
     ]
     _, components = msgspec.json.schema_components(
         structs, ref_template="#/components/schemas/{name}"

@@ -171,3 +171,46 @@ class AccountUpdate(Struct):
     tax_number: Text = None
     payment_instructions: Text = None
     invoice_prefix: Text = None
+
+
+class RecurringCreate(Struct):
+    client_id: str
+    frequency: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"]
+    start_date: str
+    line_items: list[LineItemIn]
+    interval: int = 1
+    end_date: Text = None
+    max_occurrences: int | None = None
+    currency: str = "GBP"
+    tax_name: Text = None
+    tax_rate: Decimal = Decimal(0)
+    notes: Text = None
+    payment_terms_days: int = 14
+    auto_send: bool = False
+
+
+class RecurringUpdate(Struct):
+    client_id: str | msgspec.UnsetType = msgspec.UNSET
+    frequency: str | msgspec.UnsetType = msgspec.UNSET
+    interval: int | msgspec.UnsetType = msgspec.UNSET
+    start_date: str | msgspec.UnsetType = msgspec.UNSET
+    end_date: Text = None
+    max_occurrences: int | None = None
+    line_items: list[LineItemIn] | msgspec.UnsetType = msgspec.UNSET
+    currency: str | msgspec.UnsetType = msgspec.UNSET
+    tax_name: Text = None
+    tax_rate: Decimal | msgspec.UnsetType = msgspec.UNSET
+    notes: Text = None
+    payment_terms_days: int | msgspec.UnsetType = msgspec.UNSET
+    auto_send: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+RECURRING_EXAMPLE: dict[str, Any] = {
+    "clientId": "client_id_here",
+    "frequency": "MONTHLY",
+    "interval": 1,
+    "startDate": "2026-03-01T00:00:00Z",
+    "currency": "GBP",
+    "lineItems": [{"description": "Retainer", "quantity": 1, "unitPrice": 500.00}],
+    "autoSend": False,
+}

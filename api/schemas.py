@@ -164,3 +164,37 @@ class AccountOut(Struct):
     tax_number: str | None
     payment_instructions: str | None
     invoice_prefix: str
+
+
+class TemplateLineOut(Struct):
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+
+
+class RecurringOut(Struct):
+    id: str
+    client_id: str
+    frequency: str
+    interval: int
+    start_date: str
+    end_date: str | None
+    max_occurrences: int | None
+    currency: str
+    tax_name: str | None
+    tax_rate: Decimal
+    line_items: list[TemplateLineOut]
+    notes: str | None
+    payment_terms_days: int
+    auto_send: bool
+    status: str
+    next_run_date: str | None
+    occurrences_generated: int
+    last_invoice_id: str | None
+    created_at: str
+    updated_at: str
+
+
+class RecurringList(Struct):
+    data: list[RecurringOut]
+    pagination: Pagination

@@ -15,6 +15,7 @@ from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.pdf import InvoicePdf
 from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
+from infrastructure.scheduler import RecurringRunner
 from infrastructure.settings import Settings
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
 from projections.audit_view import AuditView
@@ -23,6 +24,7 @@ from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
 from projections.projector import Projector
 from projections.queries import ReadModelQueries
+from projections.recurring_view import RecurringView
 from projections.state import StateCodec
 
 
@@ -37,12 +39,15 @@ class Services:
     limiter: RateLimiter
     idempotency: IdempotencyStore
     outbox: OutboxWorker
+    recurring: RecurringRunner
 
     def start_background_jobs(self) -> None:
         if self.settings.background_jobs:
             self.outbox.start()
+            self.recurring.start()
 
     def close(self) -> None:
+        self.recurring.stop()
         self.outbox.stop()
         self.db.close()
         self.app.close()
@@ -65,9 +70,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     db = open_database(settings)
     codec = StateCodec(app.mapper)
     clients, invoices = ClientsView(codec), InvoicesView(codec)
-    projector = Projector(db, app, [clients, invoices, AuditView(), OutboxView()])
+    recurring = RecurringView(codec)
+    projector = Projector(db, app, [clients, invoices, recurring, AuditView(), OutboxView()])
     projector.setup()
     app.on_saved(projector.catch_up)
+    queries = ReadModelQueries(db, projector, clients, invoices, recurring)
     # Shared limits need a shared store; the embedded default limits per process.
     limiter: RateLimiter = SqlRateLimiter(db) if db.dialect == "postgresql" else MemoryRateLimiter()
     return Services(
@@ -75,9 +82,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         app=app,
         db=db,
         projector=projector,
-        queries=ReadModelQueries(db, projector, clients, invoices),
+        queries=queries,
         auth=Authenticator(app),
         limiter=limiter,
         idempotency=IdempotencyStore(db),
         outbox=OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds),
+        recurring=RecurringRunner(app, queries, settings.recurring_interval_seconds),
     )

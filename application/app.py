@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from application.accounts import AccountCommands
 from application.clients import ClientCommands
-from application.invoices import InvoiceCommands
-from application.sending import SendCommands
+from application.recurring import RecurringCommands
 
 
-class Experi(AccountCommands, ClientCommands, InvoiceCommands, SendCommands):
-    """Accounts, keys, clients and invoices as event-sourced aggregates."""
+class Experi(AccountCommands, ClientCommands, RecurringCommands):
+    """Accounts, keys, clients, invoices and recurring templates as event-sourced aggregates."""

@@ -47,6 +47,15 @@ class InvoiceCommands(ExperiBase):
 
     @retry_on_conflict
     def _create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
+        counter, invoice = self.build_invoice(account_id, new, meta)
+        # One save: the number and the invoice are stored together or not at all.
+        self.save(counter, invoice)
+        return invoice
+
+    def build_invoice(
+        self, account_id: UUID, new: NewInvoice, meta: Meta
+    ) -> tuple[InvoiceCounter, Invoice]:
+        """A new invoice with the account's next number, not yet saved (nor is the number)."""
         self.check_client(account_id, new.client_id)
         now = self.clock.now()
         issue_date = new.issue_date or now.date()
@@ -74,9 +83,7 @@ class InvoiceCommands(ExperiBase):
             at=now,
             meta=meta,
         )
-        # One save: the number and the invoice are stored together or not at all.
-        self.save(counter, invoice)
-        return invoice
+        return counter, invoice
 
     def invoice_counter(self, account_id: UUID) -> InvoiceCounter:
         try:

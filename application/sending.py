@@ -60,18 +60,24 @@ class SendCommands(ExperiBase):
         address = to_email or client.email
         if not address:
             raise InvalidInput.field("toEmail", "The client has no email address: give toEmail")
+        email = self.build_email(invoice, account, address, subject, body)
+        invoice.send(email, self.clock.now(), meta)
+        self.save(invoice)
+        return invoice
+
+    def build_email(
+        self, invoice: Invoice, account: Account, to: str, subject: str | None, body: str | None
+    ) -> Email:
+        """An email of the invoice, with the contract's default subject and body."""
         seller = account.profile.get("business_name") or account.name
         email_id = uuid4()
-        email = Email(
+        return Email(
             id=email_id,
-            to_email=address,
+            to_email=to,
             subject=subject or f"Invoice #{invoice.number} from {seller}",
             body=body or default_body(invoice, seller),
             message_id=f"<{email_id}@{self.email_from.rpartition('@')[2] or 'localhost'}>",
         )
-        invoice.send(email, self.clock.now(), meta)
-        self.save(invoice)
-        return invoice
 
     def render_pdf(self, account_id: UUID, invoice_id: UUID) -> tuple[Invoice, bytes]:
         invoice = self.get_owned(Invoice, account_id, invoice_id, "Invoice")

@@ -23,6 +23,7 @@ class Settings:
     email_max_attempts: int = 8
     email_retry_seconds: float = 30.0
     email_claim_seconds: float = 120.0
+    recurring_interval_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,6 +43,7 @@ class Settings:
             email_max_attempts=int(env.get("EXPERI_EMAIL_MAX_ATTEMPTS") or 8),
             email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
             email_claim_seconds=float(env.get("EXPERI_EMAIL_CLAIM_SECONDS") or 120),
+            recurring_interval_seconds=float(env.get("EXPERI_RECURRING_INTERVAL_SECONDS") or 60),
         )
 
     @property

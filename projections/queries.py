@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
@@ -11,6 +12,7 @@ from projections.audit_log import AuditFilter
 from projections.clients_view import ClientsView
 from projections.invoices_view import InvoicesView
 from projections.projector import Projector
+from projections.recurring_view import RecurringView
 
 
 class ReadModelQueries:
@@ -20,7 +22,9 @@ class ReadModelQueries:
         projector: Projector,
         clients: ClientsView,
         invoices: InvoicesView,
+        recurring: RecurringView,
     ) -> None:
+        self.recurring = recurring
         self.db = db
         self.projector = projector
         self.clients = clients
@@ -41,6 +45,14 @@ class ReadModelQueries:
     def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
         self.projector.catch_up()
         return self.invoices.outstanding_page(self.db, account_id, limit, cursor)
+
+    def list_recurring(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
+        self.projector.catch_up()
+        return self.recurring.page(self.db, account_id, limit, cursor)
+
+    def due_recurring(self, today: date) -> list[UUID]:
+        self.projector.catch_up()
+        return self.recurring.due(self.db, today)
 
     def audit_log(
         self, account_id: UUID, where: AuditFilter, limit: int, cursor: str | None
