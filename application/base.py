@@ -67,6 +67,7 @@ class ExperiBase(Application[UUID]):
         self._after_save: list[Callable[[], None]] = []
         self._locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self._deferred = threading.local()
 
     @contextmanager
     def serialised(self, key: UUID) -> Iterator[None]:
@@ -93,9 +94,22 @@ class ExperiBase(Application[UUID]):
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
         recordings = super().save(*objs, **kwargs)
-        for callback in self._after_save:
-            callback()
+        if not getattr(self._deferred, "active", False):
+            for callback in self._after_save:
+                callback()
         return recordings
+
+    @contextmanager
+    def callbacks_deferred(self) -> Iterator[None]:
+        """Saves in this thread skip the after-save callbacks until the block ends, then
+        they run once (a batch job catches the views up once, not after every save)."""
+        self._deferred.active = True
+        try:
+            yield
+        finally:
+            self._deferred.active = False
+            for callback in self._after_save:
+                callback()
 
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""

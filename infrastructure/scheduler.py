@@ -22,12 +22,13 @@ class RecurringRunner:
         """One pass: every occurrence due by `today` (UTC) becomes its invoice."""
         today = today or self.app.clock.now().astimezone(UTC).date()
         generated = 0
-        for template_id in self.queries.due_recurring(today):
-            try:
-                generated += self.app.generate_due(template_id, today)
-            except Exception:
-                # One broken template must not hold up the others; it is tried next pass.
-                log.exception("recurring invoice %s could not be generated", template_id)
+        with self.app.callbacks_deferred():
+            for template_id in self.queries.due_recurring(today):
+                try:
+                    generated += self.app.generate_due(template_id, today)
+                except Exception:
+                    # One broken template must not hold up the others; it is tried next pass.
+                    log.exception("recurring invoice %s could not be generated", template_id)
         return generated
 
     def start(self) -> None:
