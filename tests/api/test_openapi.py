@@ -20,6 +20,11 @@ EXPECTED = {
     "/api/v1/invoices/{id}/send": {"post"},
     "/api/v1/invoices/{id}/pdf": {"get"},
     "/api/v1/account": {"get", "patch"},
+    "/api/v1/recurring-invoices": {"get", "post"},
+    "/api/v1/recurring-invoices/{id}": {"get", "put", "patch"},
+    "/api/v1/recurring-invoices/{id}/pause": {"post"},
+    "/api/v1/recurring-invoices/{id}/resume": {"post"},
+    "/api/v1/recurring-invoices/{id}/end": {"post"},
     "/health/live": {"get"},
     "/health/ready": {"get"},
 }
