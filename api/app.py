@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Router
@@ -10,6 +11,7 @@ from litestar.config.app import AppConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from api.access_log import AccessLoggedLitestar
@@ -22,7 +24,7 @@ from api.guard import ApiGuard
 from api.health import live, ready
 from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
-from api.openapi import ContractJsonPlugin
+from api.openapi import ASSETS, ContractJsonPlugin, OfflineSwaggerPlugin
 from api.recurring import RecurringController
 from api.responses import ExperiResponse
 from api.wiring import Services, build_services
@@ -30,6 +32,7 @@ from application.ports import Clock
 from infrastructure.settings import Settings
 
 MAX_BODY = 1024 * 1024
+STATIC = Path(__file__).parent / "static"
 
 
 async def stamp_response(message: Message, scope: Scope) -> None:
@@ -66,7 +69,14 @@ def create_app(
         security=[{"BearerAuth": []}],
     )
     app = AccessLoggedLitestar(
-        route_handlers=[api, live, ready],
+        route_handlers=[
+            api,
+            live,
+            ready,
+            create_static_files_router(
+                path=ASSETS, directories=[STATIC / "swagger-ui"], include_in_schema=False
+            ),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_response],
         response_class=ExperiResponse,
@@ -78,7 +88,7 @@ def create_app(
             version="1.0.0",
             description="Invoicing for developers: clients, invoices, payments, outstanding.",
             path="/",
-            render_plugins=[ContractJsonPlugin()],
+            render_plugins=[ContractJsonPlugin(), OfflineSwaggerPlugin()],
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 
 from api import requests as bodies
 from api.schemas import ErrorOut
@@ -18,10 +18,33 @@ ERROR_TEXT = {
     401: "Missing, invalid or revoked API key (`WWW-Authenticate: Bearer`)",
     403: "The key lacks the scope named in the message, or the account lacks PRO or API access",
     404: "Not found (also another account's objects)",
-    409: "The object's state does not allow this",
+    409: "The object's state does not allow this, or a request with the same "
+    "Idempotency-Key is still in progress",
     413: "Request body over 1 MiB",
     415: "The body is not JSON",
+    422: "The Idempotency-Key was used with a different request",
+    429: "Rate limited: wait `Retry-After` seconds",
     500: "Internal server error (`details.requestId`)",
+}
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "integer"}}
+
+
+RATE_HEADERS = {
+    "X-RateLimit-Limit": _header("Requests allowed per minute for this kind (read or write)"),
+    "X-RateLimit-Remaining": _header("Requests left in the current window"),
+    "X-RateLimit-Reset": _header("Unix time (s) when the allowance is whole again"),
+}
+RETRY_AFTER = {"Retry-After": _header("Seconds to wait before the next request succeeds")}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key with the same request replays the first "
+    "response (`Idempotent-Replayed: true`) for 48 hours; scoped to the API key.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
 }
 
 
@@ -98,27 +121,60 @@ def _complete_operation(
         codes.append(404)
     if method != "get" and "/invoices/{id}" in path:
         codes.append(409)
-    for code in sorted(codes):
+    if method == "post":
+        codes += [409, 422]
+        operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+    codes.append(429)
+    for status, response in responses.items():
+        if status.startswith("2"):
+            response.setdefault("headers", {}).update(RATE_HEADERS)
+    for code in sorted(set(codes)):
         entry: dict[str, Any] = {
             "description": ERROR_TEXT[code],
             "content": {"application/json": {"schema": ERROR_REF}},
         }
         if code == 400:
             entry["content"]["application/json"]["example"] = bodies.ERROR_EXAMPLE
+        if code == 429:
+            entry["headers"] = {**RATE_HEADERS, **RETRY_AFTER}
         responses[str(code)] = entry
     for param in operation.get("parameters", []):
         if param.get("name") == "id" and param.get("in") == "path":
             param["schema"] = {"type": "string", "format": "uuid"}
 
 
+def completed(request: Request[Any, Any, Any], generated: dict[str, Any]) -> dict[str, Any]:
+    """The completed document, computed once per app."""
+    state = request.app.state
+    if "openapi_document" not in state:
+        state["openapi_document"] = complete(generated, request.app)
+    return state["openapi_document"]  # type: ignore[no-any-return]
+
+
 class ContractJsonPlugin(JsonRenderPlugin):
-    """Serves /openapi.json: the generated document, completed once and cached."""
+    """Serves /openapi.json: the generated document, completed."""
 
     def __init__(self) -> None:
         super().__init__(path="/openapi.json")
-        self._cached: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        if self._cached is None:
-            self._cached = self.render_json(request, complete(openapi_schema, request.app))
-        return self._cached
+        return self.render_json(request, completed(request, openapi_schema))
+
+
+ASSETS = "/docs/assets"
+
+
+class OfflineSwaggerPlugin(SwaggerRenderPlugin):
+    """Serves /docs: Swagger UI from the app's own assets (no CDN), on the same document."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            path="/docs",
+            js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            css_url=f"{ASSETS}/swagger-ui.css",
+            standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
+            favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+        )
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, completed(request, openapi_schema))

@@ -79,3 +79,28 @@ def test_every_api_operation_documents_its_scope_and_error_shape(document: dict[
     assert document["components"]["securitySchemes"]["BearerAuth"]["scheme"] == "bearer"
     error = document["components"]["schemas"]["ErrorBody"]
     assert set(error["properties"]) == {"message", "statusCode", "details"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_rate_limit_headers_and_idempotency_are_documented(document: dict[str, Any]) -> None:
+    create = document["paths"]["/api/v1/invoices"]["post"]
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
+        create["responses"]["201"]["headers"]
+    )
+    assert "Retry-After" in create["responses"]["429"]["headers"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    assert {"409", "422"} <= set(create["responses"])
+    listing = document["paths"]["/api/v1/invoices"]["get"]
+    assert not any(p["name"] == "Idempotency-Key" for p in listing.get("parameters", []))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_interactive_reference_uses_only_local_assets(client: TestClient) -> None:  # type: ignore[type-arg]
+    page = client.get("/docs")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert (
+        "http://" not in page.text.replace("http://127.0.0.1", "") and "https://" not in page.text
+    )
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        assert f"/docs/assets/{asset}" in page.text
+        assert client.get(f"/docs/assets/{asset}").status_code == 200
