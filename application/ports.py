@@ -142,3 +142,9 @@ class InvoiceDocument(Protocol):
     def render(self, invoice: Any, seller: Any, client: Any) -> bytes:
         """The invoice as a PDF document."""
         ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, hashed: str) -> bool: ...
