@@ -13,16 +13,19 @@ from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
 from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
+from infrastructure.passwords import Argon2Passwords
 from infrastructure.pdf import InvoicePdf
 from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
 from infrastructure.scheduler import RecurringRunner
+from infrastructure.sessions import KeyUsage, SessionStore
 from infrastructure.settings import Settings
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
 from projections.audit_view import AuditView
 from projections.clients_view import ClientsView
+from projections.directory_view import AccountsView, ApiKeysView
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
-from projections.projector import Projector
+from projections.projector import Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
 from projections.state import StateCodec
@@ -40,6 +43,8 @@ class Services:
     idempotency: IdempotencyStore
     outbox: OutboxWorker
     recurring: RecurringRunner
+    sessions: SessionStore
+    key_usage: KeyUsage
 
     def start_background_jobs(self) -> None:
         if self.settings.background_jobs:
@@ -65,16 +70,20 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         else FileMailer(settings.data_dir / "outbox")
     )
     app.document = InvoicePdf()
+    app.passwords = Argon2Passwords()
     app.email_from = settings.email_from
     app.delivery_policy = DeliveryPolicy(settings.email_max_attempts, settings.email_retry_seconds)
     db = open_database(settings)
     codec = StateCodec(app.mapper)
     clients, invoices = ClientsView(codec), InvoicesView(codec)
     recurring = RecurringView(codec)
-    projector = Projector(db, app, [clients, invoices, recurring, AuditView(), OutboxView()])
+    accounts, keys = AccountsView(codec), ApiKeysView(codec)
+    views: list[View] = [clients, invoices, recurring, accounts, keys, AuditView(), OutboxView()]
+    projector = Projector(db, app, views)
     projector.setup()
     app.on_saved(projector.catch_up)
-    queries = ReadModelQueries(db, projector, clients, invoices, recurring)
+    key_usage = KeyUsage(db)
+    queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys)
     # Shared limits need a shared store; the embedded default limits per process.
     limiter: RateLimiter = SqlRateLimiter(db) if db.dialect == "postgresql" else MemoryRateLimiter()
     return Services(
@@ -83,9 +92,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         db=db,
         projector=projector,
         queries=queries,
-        auth=Authenticator(app),
+        auth=Authenticator(app, on_use=key_usage.record),
         limiter=limiter,
         idempotency=IdempotencyStore(db),
         outbox=OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds),
         recurring=RecurringRunner(app, queries, settings.recurring_interval_seconds),
+        sessions=SessionStore(db),
+        key_usage=key_usage,
     )

@@ -12,6 +12,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, NoReturn, TypeVar
 from uuid import UUID
@@ -62,8 +63,11 @@ class Verified:
 
 
 class Authenticator:
-    def __init__(self, app: AccountCommands) -> None:
+    def __init__(
+        self, app: AccountCommands, on_use: Callable[[UUID, float], None] | None = None
+    ) -> None:
         self.app = app
+        self.on_use = on_use  # told, every few seconds at most, that a key is in use
         self.failures = FailureCounter()
         self.verified: LRU[bytes, Verified] = LRU(10_000)
         self.failed: LRU[bytes, float] = LRU(10_000)
@@ -117,6 +121,8 @@ class Authenticator:
             raise Forbidden(f"{error.message}; this key cannot be used") from None
         fresh = Verified(entry.principal, checked_at=now)
         self.verified.put(digest, fresh)
+        if self.on_use is not None:
+            self.on_use(key.id, now)
         return fresh
 
     def _check_address(self, address: str, now: float) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from projections.clients_view import ClientsView
+from projections.directory_view import AccountsView, ApiKeysView
 from projections.invoices_view import InvoicesView
 from projections.projector import Projector
 from projections.recurring_view import RecurringView
@@ -23,8 +25,12 @@ class ReadModelQueries:
         clients: ClientsView,
         invoices: InvoicesView,
         recurring: RecurringView,
+        accounts: AccountsView,
+        keys: ApiKeysView,
     ) -> None:
         self.recurring = recurring
+        self.accounts = accounts
+        self.keys = keys
         self.db = db
         self.projector = projector
         self.clients = clients
@@ -53,6 +59,14 @@ class ReadModelQueries:
     def due_recurring(self, today: date) -> list[UUID]:
         self.projector.catch_up()
         return self.recurring.due(self.db, today)
+
+    def list_accounts(self) -> list[Any]:
+        self.projector.catch_up()
+        return self.accounts.all(self.db)
+
+    def keys_of(self, account_id: UUID) -> list[Any]:
+        self.projector.catch_up()
+        return self.keys.of_account(self.db, account_id)
 
     def audit_log(
         self, account_id: UUID, where: AuditFilter, limit: int, cursor: str | None

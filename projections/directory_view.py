@@ -1,0 +1,61 @@
+"""Accounts (for operators) and API keys (for the developer portal)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from application.ports import SqlDatabase
+from domain.account import Account, ApiKey
+from projections.aggregate_view import AggregateView, blob_type
+
+
+def _table(name: str, dialect: str, columns: str) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
+        f"version INTEGER NOT NULL, state {blob_type(dialect)} NOT NULL, {columns})",
+        f"CREATE INDEX IF NOT EXISTS {name}_seq ON {name} (seq)",
+    ]
+
+
+class AccountsView(AggregateView):
+    table = "view_accounts"
+    aggregate_event = Account.Event
+    columns = ("name", "plan", "api_access")
+
+    def create_statements(self, dialect: str) -> list[str]:
+        return _table(
+            self.table, dialect, "name TEXT NOT NULL, plan TEXT NOT NULL, api_access TEXT NOT NULL"
+        )
+
+    def row_values(self, account: Any) -> tuple[Any, ...]:
+        return (account.name, account.plan, account.api_access)
+
+    def all(self, db: SqlDatabase) -> list[Any]:
+        with db.transaction() as cur:
+            cur.execute(f"SELECT id, version, state FROM {self.table} ORDER BY seq")
+            return self.load_rows(cur.fetchall())
+
+
+class ApiKeysView(AggregateView):
+    table = "view_api_keys"
+    aggregate_event = ApiKey.Event
+    columns = ("account_id",)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        return [
+            *_table(self.table, dialect, "account_id TEXT NOT NULL"),
+            f"CREATE INDEX IF NOT EXISTS {self.table}_account ON {self.table} (account_id, seq)",
+        ]
+
+    def row_values(self, key: Any) -> tuple[Any, ...]:
+        return (str(key.account_id),)
+
+    def of_account(self, db: SqlDatabase, account_id: UUID) -> list[Any]:
+        with db.transaction() as cur:
+            cur.execute(
+                f"SELECT id, version, state FROM {self.table} WHERE account_id = ? "
+                "ORDER BY seq DESC",
+                (str(account_id),),
+            )
+            return self.load_rows(cur.fetchall())
