@@ -8,10 +8,12 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar.config.app import AppConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import MutableScopeHeaders
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
 
 from api.access_log import AccessLoggedLitestar
@@ -25,6 +27,9 @@ from api.health import live, ready
 from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
 from api.openapi import ASSETS, ContractJsonPlugin, OfflineSwaggerPlugin
+from api.portal.dashboard import DashboardController
+from api.portal.developer import DeveloperController
+from api.portal.sign_in import SignInController
 from api.recurring import RecurringController
 from api.responses import ExperiResponse
 from api.wiring import Services, build_services
@@ -76,7 +81,16 @@ def create_app(
             create_static_files_router(
                 path=ASSETS, directories=[STATIC / "swagger-ui"], include_in_schema=False
             ),
+            create_static_files_router(
+                path="/static", directories=[STATIC / "portal"], include_in_schema=False
+            ),
+            SignInController,
+            DashboardController,
+            DeveloperController,
         ],
+        template_config=TemplateConfig(
+            directory=Path(__file__).parent / "templates", engine=JinjaTemplateEngine
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_response],
         response_class=ExperiResponse,

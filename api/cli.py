@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     set_plan.add_argument("plan", choices=["pro", "free"])
     set_plan.set_defaults(run=cmd_accounts_set_plan)
 
+    listing = accounts.add_parser("list", help="list accounts with plan and API access")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=cmd_accounts_list)
+
     update = accounts.add_parser("update", help="update an account's seller details")
     update.add_argument("account_id", type=UUID)
     update.add_argument("--name")
@@ -145,6 +149,26 @@ def cmd_accounts_set_plan(args: argparse.Namespace) -> int:
     finally:
         s.close()
     print(f"Account {account.id} is on {account.plan}")
+    return 0
+
+
+def cmd_accounts_list(args: argparse.Namespace) -> int:
+    s = open_services()
+    try:
+        accounts = s.queries.list_accounts()
+    finally:
+        s.close()
+    rows = [
+        {"id": str(a.id), "name": a.name, "email": a.email, "plan": a.plan,
+         "apiAccess": a.api_access}
+        for a in accounts
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{'ID':36}  {'PLAN':4}  {'API ACCESS':10}  NAME")
+    for row in rows:
+        print(f"{row['id']:36}  {row['plan']:4}  {row['apiAccess']:10}  {row['name']}")
     return 0
 
 

@@ -1,0 +1,1 @@
+"""The developer portal: sign up, log in, the dashboard and API key management."""
