@@ -40,23 +40,25 @@ class Projector:
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
-            cur.execute(
-                "INSERT INTO projection_tracking (name, position) VALUES ('views', 0) "
-                "ON CONFLICT (name) DO NOTHING"
-            )
             for view in self.views:
+                # A view added to an existing store starts from the first event.
+                cur.execute(
+                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name_of(view),),
+                )
                 for statement in view.create_statements(self.db.dialect):
                     cur.execute(statement)
 
     def position(self) -> int:
+        """How far every view has got (the least of their positions)."""
         with self.db.transaction() as cur:
-            return self._position(cur)
+            return min(self._positions(cur).values(), default=0)
 
-    @staticmethod
-    def _position(cur: SqlCursor) -> int:
-        cur.execute("SELECT position FROM projection_tracking WHERE name = 'views'")
-        row = cur.fetchone()
-        return int(row[0]) if row else 0
+    def _positions(self, cur: SqlCursor) -> dict[str, int]:
+        cur.execute("SELECT name, position FROM projection_tracking")
+        known = {str(name): int(position) for name, position in cur.fetchall()}
+        return {name_of(view): known.get(name_of(view), 0) for view in self.views}
 
     def catch_up(self) -> None:
         """Apply every stored event the views have not seen yet."""
@@ -68,20 +70,24 @@ class Projector:
 
     def _apply_batch(self) -> bool:
         with self.db.transaction(lock="projections") as cur:
-            position = self._position(cur)
+            positions = self._positions(cur)
+            start = min(positions.values(), default=0)
             notifications = self.app.recorder.select_notifications(
-                start=position, limit=BATCH, inclusive_of_start=False
+                start=start, limit=BATCH, inclusive_of_start=False
             )
             for notification in notifications:
                 event = self.app.mapper.to_domain_event(notification)
                 for view in self.views:
-                    view.apply(cur, event, notification)
-                position = notification.id
+                    if positions[name_of(view)] < notification.id:
+                        view.apply(cur, event, notification)
             if notifications:
-                cur.execute(
-                    "UPDATE projection_tracking SET position = ? WHERE name = 'views'",
-                    (position,),
-                )
+                last = notifications[-1].id
+                for view in self.views:
+                    if positions[name_of(view)] < last:
+                        cur.execute(
+                            "UPDATE projection_tracking SET position = ? WHERE name = ?",
+                            (last, name_of(view)),
+                        )
             return len(notifications) == BATCH
 
     def rebuild(self) -> None:
@@ -90,5 +96,9 @@ class Projector:
             for view in self.views:
                 for table in view.tables:
                     cur.execute(f"DELETE FROM {table}")
-            cur.execute("UPDATE projection_tracking SET position = 0 WHERE name = 'views'")
+            cur.execute("UPDATE projection_tracking SET position = 0")
         self.catch_up()
+
+
+def name_of(view: View) -> str:
+    return type(view).__name__

@@ -110,3 +110,15 @@ def test_everything_survives_a_restart(settings: Settings) -> None:
         assert nxt.number == "SI-002"
     finally:
         second.close()
+
+
+def test_a_view_added_to_an_existing_store_catches_up_alone(services: Services) -> None:
+    populate(services)
+    before = view_contents(services)
+    # As if view_clients were new: no rows and no tracking position yet.
+    with services.db.transaction() as cur:
+        cur.execute("DELETE FROM view_clients")
+        cur.execute("DELETE FROM projection_tracking WHERE name = 'ClientsView'")
+    services.projector.setup()
+    services.projector.catch_up()
+    assert view_contents(services) == before
