@@ -84,6 +84,7 @@ def page(
         template_name=name,
         context=context,
         status_code=status,
+        media_type="text/html; charset=utf-8",
         cookies=cookies or [],
         headers={
             "Cache-Control": "no-store",
