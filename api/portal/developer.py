@@ -75,7 +75,8 @@ class DeveloperController(Controller):
                 services(request).app.create_key, v.account.id, name, scopes, user_meta(request, v)
             )
         except DomainError as error:
-            return await self._listing(request, v, 400, error=error.message)
+            detail = "; ".join(m for messages in error.details.values() for m in messages)
+            return await self._listing(request, v, 400, error=detail or error.message)
         return await self._listing(request, v, 201, created=new)
 
     @post("/keys/{key_id:str}/revoke")
