@@ -59,18 +59,9 @@ def page(
         if value is not None:
             sql += f" AND {column} {op} ?"
             params.append(value)
-    if cursor:
-        (seq,) = cursors.decode("audit", cursor, (int,))
-        sql += " AND seq > ?"
-        params.append(seq)
-    sql += " ORDER BY seq ASC LIMIT ?"
-    params.append(limit + 1)
-    with db.transaction() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = cursors.encode("audit", rows[-1][0]) if more else None
+    rows, next_cursor = cursors.seq_page(
+        db, sql, params, limit, cursor, "audit", seq_column=0, newest_first=False
+    )
     return Page([entry(r) for r in rows], next_cursor)
 
 

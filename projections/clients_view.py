@@ -52,16 +52,7 @@ class ClientsView(AggregateView):
                 " OR email_lc LIKE ? ESCAPE '\\')"
             )
             params += [pattern, pattern, pattern]
-        if cursor:
-            (seq,) = cursors.decode("clients", cursor, (int,))
-            sql += " AND seq < ?"
-            params.append(seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        with db.transaction() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = cursors.encode("clients", rows[-1][3]) if more else None
+        rows, next_cursor = cursors.seq_page(
+            db, sql, params, limit, cursor, "clients", seq_column=3
+        )
         return Page(self.load_rows(rows), next_cursor)

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from application.ports import InvalidCursor
+from application.ports import InvalidCursor, SqlDatabase
 
 
 def encode(kind: str, *key: Any) -> str:
@@ -28,3 +28,32 @@ def decode(kind: str, cursor: str, types: tuple[type, ...]) -> list[Any]:
         if type(item) is not expected:
             raise InvalidCursor("Invalid cursor")
     return key
+
+
+def seq_page(
+    db: SqlDatabase,
+    sql: str,
+    params: list[Any],
+    limit: int,
+    cursor: str | None,
+    kind: str,
+    *,
+    seq_column: int,
+    newest_first: bool = True,
+) -> tuple[list[tuple[Any, ...]], str | None]:
+    """One page of rows ordered by `seq`, and the cursor of the next page if any.
+
+    `seq` only grows, so rows created while a client pages never shift the pages it
+    has not seen yet: nothing is skipped or repeated.
+    """
+    if cursor:
+        (seq,) = decode(kind, cursor, (int,))
+        sql += " AND seq < ?" if newest_first else " AND seq > ?"
+        params = [*params, seq]
+    sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
+    with db.transaction() as cur:
+        cur.execute(sql, [*params, limit + 1])
+        rows = cur.fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode(kind, rows[-1][seq_column]) if more else None

@@ -80,16 +80,9 @@ class InvoicesView(AggregateView):
             if value is not None:
                 sql += f" AND {column} {op} ?"
                 params.append(str(value))
-        if cursor:
-            (seq,) = cursors.decode("invoices", cursor, (int,))
-            sql += " AND seq < ?"
-            params.append(seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        rows = self._fetch(db, sql, params)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = cursors.encode("invoices", rows[-1][3]) if more else None
+        rows, next_cursor = cursors.seq_page(
+            db, sql, params, limit, cursor, "invoices", seq_column=3
+        )
         return Page(self.load_rows(rows), next_cursor)
 
     def outstanding_page(

@@ -39,18 +39,9 @@ class RecurringView(AggregateView):
     def page(self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None) -> Page:
         sql = f"SELECT id, version, state, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
-        if cursor:
-            (seq,) = cursors.decode("recurring", cursor, (int,))
-            sql += " AND seq < ?"
-            params.append(seq)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        params.append(limit + 1)
-        with db.transaction() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = cursors.encode("recurring", rows[-1][3]) if more else None
+        rows, next_cursor = cursors.seq_page(
+            db, sql, params, limit, cursor, "recurring", seq_column=3
+        )
         return Page(self.load_rows(rows), next_cursor)
 
     def due(self, db: SqlDatabase, today: date) -> list[UUID]:

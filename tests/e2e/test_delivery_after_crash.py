@@ -8,8 +8,7 @@ import time
 import httpx
 
 from infrastructure.settings import Settings
-from tests.e2e.test_server import base_env, server
-from tests.e2e.test_shared_limits import make_key
+from tests.e2e.test_server import base_env, make_key, server
 from tests.mail_server import MailServer
 
 

@@ -164,3 +164,36 @@ def test_a_served_api_keeps_data_across_restarts(settings: Settings) -> None:
         while httpx.get(f"{base}/api/v1/invoices", headers=headers).status_code != 401:
             assert time.monotonic() < deadline, "revoked key still accepted after 5 s"
             time.sleep(0.2)
+
+
+def make_key(env: dict[str, str]) -> dict[str, str]:
+    account = json.loads(
+        run_cli(
+            env,
+            "accounts",
+            "create",
+            "--name",
+            "Shop",
+            "--email",
+            "s@example.com",
+            "--plan",
+            "pro",
+            "--approve-api",
+            "--json",
+        )
+    )
+    key = json.loads(
+        run_cli(
+            env,
+            "keys",
+            "create",
+            "--account",
+            account["id"],
+            "--name",
+            "load",
+            "--scopes",
+            "all",
+            "--json",
+        )
+    )
+    return {"Authorization": f"Bearer {key['key']}"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,40 +9,7 @@ import httpx
 import pytest
 
 from infrastructure.settings import Settings
-from tests.e2e.test_server import base_env, run_cli, server
-
-
-def make_key(env: dict[str, str]) -> dict[str, str]:
-    account = json.loads(
-        run_cli(
-            env,
-            "accounts",
-            "create",
-            "--name",
-            "Shop",
-            "--email",
-            "s@example.com",
-            "--plan",
-            "pro",
-            "--approve-api",
-            "--json",
-        )
-    )
-    key = json.loads(
-        run_cli(
-            env,
-            "keys",
-            "create",
-            "--account",
-            account["id"],
-            "--name",
-            "load",
-            "--scopes",
-            "all",
-            "--json",
-        )
-    )
-    return {"Authorization": f"Bearer {key['key']}"}
+from tests.e2e.test_server import base_env, make_key, server
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
