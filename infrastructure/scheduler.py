@@ -9,6 +9,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger("experi.recurring")
+# The scheduler reports every run at INFO; only its warnings are worth a log line.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 class RecurringRunner:
