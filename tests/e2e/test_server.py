@@ -108,35 +108,7 @@ def test_first_start_prints_a_working_demo_key_once(settings: Settings) -> None:
 
 def test_a_served_api_keeps_data_across_restarts(settings: Settings) -> None:
     env = base_env(settings)
-    account = json.loads(
-        run_cli(
-            env,
-            "accounts",
-            "create",
-            "--name",
-            "Shop",
-            "--email",
-            "s@example.com",
-            "--plan",
-            "pro",
-            "--approve-api",
-            "--json",
-        )
-    )
-    key = json.loads(
-        run_cli(
-            env,
-            "keys",
-            "create",
-            "--account",
-            account["id"],
-            "--name",
-            "ci",
-            "--scopes",
-            "all",
-            "--json",
-        )
-    )
+    key = create_key(env)
     headers = {"Authorization": f"Bearer {key['key']}"}
     with server(env) as (base, _):
         c = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers).json()
@@ -166,34 +138,17 @@ def test_a_served_api_keeps_data_across_restarts(settings: Settings) -> None:
             time.sleep(0.2)
 
 
-def make_key(env: dict[str, str]) -> dict[str, str]:
+def create_key(env: dict[str, str]) -> dict[str, str]:
+    """A PRO account with approved API access and a full-access key, made with the CLI."""
     account = json.loads(
-        run_cli(
-            env,
-            "accounts",
-            "create",
-            "--name",
-            "Shop",
-            "--email",
-            "s@example.com",
-            "--plan",
-            "pro",
-            "--approve-api",
-            "--json",
-        )
-    )
-    key = json.loads(
-        run_cli(
-            env,
-            "keys",
-            "create",
-            "--account",
-            account["id"],
-            "--name",
-            "load",
-            "--scopes",
-            "all",
-            "--json",
-        )
-    )
-    return {"Authorization": f"Bearer {key['key']}"}
+        run_cli(env, "accounts", "create", "--name", "Shop", "--email", "s@example.com",
+                "--plan", "pro", "--approve-api", "--json")
+    )  # fmt: skip
+    return json.loads(  # type: ignore[no-any-return]
+        run_cli(env, "keys", "create", "--account", account["id"], "--name", "ci",
+                "--scopes", "all", "--json")
+    )  # fmt: skip
+
+
+def make_key(env: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_key(env)['key']}"}
