@@ -26,6 +26,8 @@ class User(Aggregate):
     def create_id(email: str) -> UUID:
         return user_id_for(email)
 
+    # The hash has to live in the event (logging in replays it); the audit log leaves out
+    # every field named like a secret (projections.audit_view.redact), so it never shows.
     @event("Registered")
     def __init__(
         self, email: str, password_hash: str, account_id: UUID, at: datetime, meta: Meta

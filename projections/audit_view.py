@@ -3,11 +3,11 @@
 Each stored event's hash commits to the previous one, so changing, removing or
 inserting an event in the database breaks the chain from that entry on; the chain
 rows are never rewritten by a rebuild, and `experi audit verify` recomputes them.
+Entries never hold secrets: see `redact`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -20,9 +20,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
-from domain.numbering import InvoiceCounter
+from projections.audit_chain import GENESIS, aggregate_name, chain_hash, is_audited, named_account
 
-GENESIS = "0" * 64
 ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/audit-entry")
 HIDDEN_FIELDS = {
     "originator_id",
@@ -31,8 +30,16 @@ HIDDEN_FIELDS = {
     "originator_topic",
     "meta",
     "at",
-    "secret_hash",
 }
+# Fields whose name says they hold a secret or a digest of one (password_hash, secretHash,
+# sessionToken, ...) are left out of every entry, at any depth, whatever the event: a
+# digest lets anyone who reads it test guesses offline, so it is as secret as the secret.
+SECRET_NAME = re.compile(r"hash|secret|passw|token|credential|private|salt", re.IGNORECASE)
+# Values that are secrets whatever the field is called: modular-crypt password and key
+# hashes (argon2, bcrypt, scrypt, pbkdf2, sha-crypt) and full API keys.
+SECRET_VALUE = re.compile(r"^\$(argon2(id|i|d)?|2[abxy]?|scrypt|pbkdf2[-\w]*|[1567y]|gy)\$")
+API_KEY_TEXT = re.compile(r"exp_live_[0-9a-fA-F-]{8,}_[0-9a-fA-F]{16,}")
+REDACTED = "[redacted]"
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -43,15 +50,6 @@ def snake(name: str) -> str:
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-def chain_hash(previous: str, n: Notification) -> str:
-    digest = hashlib.sha256()
-    for part in (previous, str(n.id), str(n.originator_id), str(n.originator_version), n.topic):
-        digest.update(part.encode())
-        digest.update(b"|")
-    digest.update(hashlib.sha256(bytes(n.state)).digest())
-    return digest.hexdigest()
 
 
 def jsonable(value: Any) -> Any:
@@ -68,6 +66,17 @@ def jsonable(value: Any) -> Any:
         return f"{value.isoformat()}T00:00:00Z"
     if isinstance(value, (UUID, Decimal)):
         return str(value)
+    return value
+
+
+def redact(value: Any) -> Any:
+    """JSON data without secrets: secret-named fields dropped, secret-looking text masked."""
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items() if not SECRET_NAME.search(str(k))}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return REDACTED if SECRET_VALUE.match(value) else API_KEY_TEXT.sub(REDACTED, value)
     return value
 
 
@@ -95,15 +104,14 @@ class AuditView:
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         self._extend_chain(cur, notification)
-        aggregate_cls = type(event).__qualname__.split(".")[0]
-        if aggregate_cls == InvoiceCounter.__name__:
-            return  # internal bookkeeping, not a change a user made
+        if not is_audited(event):
+            return
         entity_id = str(event.originator_id)
-        account_id = self._account_of(cur, event, aggregate_cls, entity_id)
+        account_id = self._account_of(cur, event, entity_id)
         if account_id is None:
             return
         meta = getattr(event, "meta", None) or {}
-        entity_type = snake(aggregate_cls)
+        entity_type = snake(aggregate_name(event))
         data = {k: v for k, v in vars(event).items() if k not in HIDDEN_FIELDS}
         cur.execute(
             "INSERT INTO view_audit (seq, id, account_id, occurred_at, action, entity_type, "
@@ -123,23 +131,21 @@ class AuditView:
                 meta.get("requestId"),
                 meta.get("ip"),
                 meta.get("userAgent"),
-                json.dumps(jsonable(data), sort_keys=True),
+                json.dumps(redact(jsonable(data)), sort_keys=True),
             ),
         )
 
-    def _account_of(
-        self, cur: SqlCursor, event: Any, aggregate_cls: str, entity_id: str
-    ) -> str | None:
-        if aggregate_cls == "Account":
-            return entity_id
-        account_id = getattr(event, "account_id", None)
+    def _account_of(self, cur: SqlCursor, event: Any, entity_id: str) -> str | None:
+        account_id = named_account(event)
+        if account_id == entity_id:
+            return account_id  # an account's own event
         if account_id is not None:
             cur.execute(
                 "INSERT INTO audit_entities (entity_id, account_id) VALUES (?, ?) "
                 "ON CONFLICT (entity_id) DO NOTHING",
-                (entity_id, str(account_id)),
+                (entity_id, account_id),
             )
-            return str(account_id)
+            return account_id
         cur.execute("SELECT account_id FROM audit_entities WHERE entity_id = ?", (entity_id,))
         row = cur.fetchone()
         return str(row[0]) if row else None

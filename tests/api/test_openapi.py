@@ -17,6 +17,7 @@ EXPECTED = {
     "/api/v1/invoices/{id}/void": {"post"},
     "/api/v1/invoices/{id}/history": {"get"},
     "/api/v1/audit-log": {"get"},
+    "/api/v1/audit-log/digest": {"get"},
     "/api/v1/invoices/{id}/send": {"post"},
     "/api/v1/invoices/{id}/pdf": {"get"},
     "/api/v1/account": {"get", "patch"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -125,3 +126,107 @@ def test_a_rebuild_does_not_launder_a_tampered_event(services: Services) -> None
     services.projector.rebuild()
     report = verify_chain(services.app.recorder, services.db)
     assert not report.ok and report.first_bad == bad
+
+
+def events_table(services: Services) -> tuple[str, str]:
+    """The event store's table and its position column on this backend."""
+    if services.db.dialect == "sqlite":
+        return "stored_events", "rowid"
+    return "experi_events", "notification_id"
+
+
+def run_verify(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *args: str,
+) -> tuple[int, str]:
+    """`experi audit verify` in-process on the test's store; (exit code, stderr)."""
+    monkeypatch.setenv("EXPERI_DATA_DIR", str(settings.data_dir))
+    if not settings.embedded:
+        monkeypatch.setenv("EXPERI_DATABASE_URL", settings.database_url)
+    code = cli.main(["audit", "verify", *args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("value", ["text", "integer", "huge integer"])
+def test_a_state_rewritten_as_another_type_is_reported_not_raised(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+) -> None:
+    tenant = make_tenant(services)
+    client = services.app.create_client(tenant.account_id, {"name": "Zed"}, ACTOR)
+    services.app.update_client(tenant.account_id, client.id, {"city": "York"}, ACTOR)
+    table, position = events_table(services)
+    bad = tamper(services)  # the client's Created event, now with other bytes
+    with services.db.transaction() as cur:
+        if services.db.dialect == "sqlite":
+            new = {"text": "'text'", "integer": "42", "huge integer": str(2**62)}[value]
+            cur.execute(f"UPDATE {table} SET state = {new} WHERE {position} = ?", (bad,))
+        elif value == "text":  # PostgreSQL keeps one type per column: change the column
+            cur.execute(f"ALTER TABLE {table} ALTER COLUMN state TYPE TEXT USING 'text'")
+            bad = 1  # every row is text now, so the first entry is the first that differs
+        else:
+            cur.execute(
+                f"UPDATE {table} SET state = int8send({2**62}) WHERE {position} = ?", (bad,)
+            )
+    code, err = run_verify(settings, monkeypatch, capsys)
+    assert code == 1
+    assert f"FAILED at entry {bad} (stored event #{bad})" in err
+    if bad != 1:
+        assert str(client.id) in err
+
+
+def test_a_missing_event_is_named(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tenant = make_tenant(services)
+    client = services.app.create_client(tenant.account_id, {"name": "Zed"}, ACTOR)
+    services.app.update_client(tenant.account_id, client.id, {"city": "York"}, ACTOR)
+    bad = tamper(services)
+    table, position = events_table(services)
+    with services.db.transaction() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE {position} = ?", (bad,))
+    code, err = run_verify(settings, monkeypatch, capsys)
+    assert code == 1 and f"entry {bad} " in err and "missing" in err
+
+
+def test_reordered_events_are_named(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    tenant = make_tenant(services)
+    client = services.app.create_client(tenant.account_id, {"name": "Zed"}, ACTOR)
+    services.app.update_client(tenant.account_id, client.id, {"city": "York"}, ACTOR)
+    table, position = events_table(services)
+    with services.db.transaction() as cur:
+        cur.execute(f"SELECT {position}, state FROM {table} ORDER BY {position}")
+        rows = cur.fetchall()[-2:]  # the client's two events, swapped
+        for (here, _), (_, state) in zip(rows, reversed(rows), strict=True):
+            cur.execute(f"UPDATE {table} SET state = ? WHERE {position} = ?", (state, here))
+    code, err = run_verify(settings, monkeypatch, capsys)
+    assert code == 1 and f"FAILED at entry {rows[0][0]} " in err
+
+
+def test_entries_stored_before_redaction_never_show_a_hash(services: Services) -> None:
+    tenant = make_tenant(services)
+    leaked = {
+        "passwordHash": "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        "plan": "PRO",
+        "profile": {"apiToken": "t0k3n", "notes": "exp_live_" + "1" * 36 + "_" + "a" * 48},
+    }
+    # Rows a projection wrote before the rule existed: the read path redacts them too.
+    with services.db.transaction() as cur:
+        cur.execute("UPDATE view_audit SET data = ?", (json.dumps(leaked),))
+    [entry, *_] = services.queries.audit_log(tenant.account_id, AuditFilter(), 100, None).items
+    assert entry["data"] == {"plan": "PRO", "profile": {"notes": "[redacted]"}}
