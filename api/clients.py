@@ -14,6 +14,7 @@ from api.responses import ExperiResponse
 from api.schemas import ClientList, ClientOut
 from api.validation import Reader, parse_uuid, present
 from domain.errors import NotFound
+from projections.queries import search_term
 
 # API name -> (domain name, maximum length)
 FIELDS = {
@@ -80,7 +81,7 @@ class ClientController(Controller):
     @get("/", opt={"scope": "clients:read"}, summary="List clients")
     async def list_clients(self, request: Request[Any, Any, Any]) -> ClientList:
         limit, cursor = page_params(request)
-        search = (request.query_params.get("search") or "").strip() or None
+        search = search_term(request.query_params.get("search"))
         queries = services(request).queries
         page = await run(queries.list_clients, principal(request).account_id, search, limit, cursor)
         return ClientList(

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from api.schemas import Struct
 
 Text = str | None
+Day = Annotated[
+    str,
+    msgspec.Meta(
+        description="`YYYY-MM-DD` or an RFC 3339 date-time (reduced to its UTC date), "
+        "from 2000-01-01 to 2100-12-31"
+    ),
+]
+StartDay = Annotated[
+    str,
+    msgspec.Meta(
+        description="`YYYY-MM-DD` or an RFC 3339 date-time, within the last 366 days "
+        "and the next 10 years"
+    ),
+]
 
 
 class ClientCreate(Struct):
@@ -51,8 +65,8 @@ class LineItemIn(Struct):
 class InvoiceCreate(Struct):
     client_id: str
     line_items: list[LineItemIn]
-    issue_date: str | None = None
-    due_date: str | None = None
+    issue_date: Day | None = None
+    due_date: Day | None = None
     currency: str = "GBP"
     tax_name: Text = None
     tax_rate: Decimal = Decimal(0)
@@ -63,8 +77,8 @@ class InvoiceCreate(Struct):
 class InvoiceUpdate(Struct):
     client_id: str | msgspec.UnsetType = msgspec.UNSET
     line_items: list[LineItemIn] | msgspec.UnsetType = msgspec.UNSET
-    issue_date: str | msgspec.UnsetType = msgspec.UNSET
-    due_date: str | msgspec.UnsetType = msgspec.UNSET
+    issue_date: Day | msgspec.UnsetType = msgspec.UNSET
+    due_date: Day | msgspec.UnsetType = msgspec.UNSET
     currency: str | msgspec.UnsetType = msgspec.UNSET
     tax_name: Text = None
     tax_rate: Decimal | msgspec.UnsetType = msgspec.UNSET
@@ -73,7 +87,7 @@ class InvoiceUpdate(Struct):
 
 class PaymentCreate(Struct):
     amount: Decimal | msgspec.UnsetType = msgspec.UNSET
-    payment_date: str | msgspec.UnsetType = msgspec.UNSET
+    payment_date: Day | msgspec.UnsetType = msgspec.UNSET
     payment_method: Text = None
     reference: Text = None
 
@@ -176,10 +190,10 @@ class AccountUpdate(Struct):
 class RecurringCreate(Struct):
     client_id: str
     frequency: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"]
-    start_date: str
+    start_date: StartDay
     line_items: list[LineItemIn]
     interval: int = 1
-    end_date: Text = None
+    end_date: Day | None = None
     max_occurrences: int | None = None
     currency: str = "GBP"
     tax_name: Text = None
@@ -193,8 +207,8 @@ class RecurringUpdate(Struct):
     client_id: str | msgspec.UnsetType = msgspec.UNSET
     frequency: str | msgspec.UnsetType = msgspec.UNSET
     interval: int | msgspec.UnsetType = msgspec.UNSET
-    start_date: str | msgspec.UnsetType = msgspec.UNSET
-    end_date: Text = None
+    start_date: StartDay | msgspec.UnsetType = msgspec.UNSET
+    end_date: Day | None = None
     max_occurrences: int | None = None
     line_items: list[LineItemIn] | msgspec.UnsetType = msgspec.UNSET
     currency: str | msgspec.UnsetType = msgspec.UNSET

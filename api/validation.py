@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -28,20 +28,48 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_DECODER = msgspec.json.Decoder(float_hook=Decimal)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The dates a request may carry: wide enough for any real invoice, narrow enough that
+# date arithmetic (dueDate = issueDate + terms, schedules) never leaves the calendar.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 _DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+# Control characters (tab and line breaks aside) and lone surrogates: PostgreSQL text
+# cannot hold NUL, and a surrogate cannot be encoded as UTF-8 at all.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_NAN = Decimal("NaN")
+
+
+def _number(text: str) -> Decimal:
+    """A JSON number as an exact Decimal; one Decimal cannot hold becomes NaN (refused)."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # an exponent beyond what Decimal can represent
+        return _NAN
+
+
+_DECODER = msgspec.json.Decoder(float_hook=_number)
 
 
 def decode_json(body: bytes) -> Any:
     """Decode JSON with every number as an exact Decimal (never a binary float)."""
     try:
         return _DECODER.decode(body)
+    except UnicodeDecodeError:
+        raise InvalidInput("Malformed JSON", {"body": ["Must be UTF-8 encoded JSON"]}) from None
+    except RecursionError:
+        raise InvalidInput("Malformed JSON", {"body": ["JSON is nested too deeply"]}) from None
     except msgspec.DecodeError as error:
         raise InvalidInput("Malformed JSON", {"body": [f"Malformed JSON: {error}"]}) from None
+
+
+def has_forbidden_characters(value: str) -> bool:
+    """True if the text holds a control character (other than tab, CR, LF) or a surrogate."""
+    return _FORBIDDEN.search(value) is not None
 
 
 def label(name: str) -> str:
@@ -59,7 +87,7 @@ def parse_date(value: Any) -> date | None:
         if _DATETIME.match(value):
             parsed = datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
             return parsed.astimezone(UTC).date()
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31T23:00-02:00 is past year 9999 in UTC
         return None
     return None
 
@@ -128,8 +156,8 @@ class Reader:
         if len(value) > max_len:
             self.fail(name, f"Must be at most {max_len} characters")
             return MISSING
-        if any(ord(ch) < 32 and ch not in "\t\r\n" for ch in value):
-            self.fail(name, "Must not contain control characters")
+        if has_forbidden_characters(value):
+            self.fail(name, "Must not contain control characters (such as NUL)")
             return MISSING
         return value
 
@@ -160,29 +188,17 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
             self.fail(name, "Must be a number")
             return MISSING
-        number = Decimal(value)
         try:
-            if number.is_finite() and number.as_tuple().exponent > 0:  # type: ignore[operator]
-                number = number.quantize(Decimal(1))  # 1E+2 -> 100
-            finite = number.is_finite()
-            if not finite:
-                raise InvalidOperation
-            if exclusive_minimum is not None and number <= exclusive_minimum:
-                self.fail(name, f"Must be greater than {exclusive_minimum}")
-                return MISSING
-            if minimum is not None and number < minimum:
-                self.fail(name, f"Must be at least {minimum}")
-                return MISSING
-            if number > maximum:
-                self.fail(name, f"Must be at most {maximum}")
-                return MISSING
-            if money.decimal_places(number) > places:
-                self.fail(name, f"Must have at most {places} decimal places")
-                return MISSING
-        except InvalidOperation:
-            self.fail(name, "Must be a finite number")
+            return money.parse(
+                value,
+                places=places,
+                maximum=maximum,
+                minimum=minimum,
+                exclusive_minimum=exclusive_minimum,
+            )
+        except money.InvalidAmount as error:
+            self.fail(name, error.message)
             return MISSING
-        return number
 
     def integer(self, name: str, *, required: bool = False, lo: int, hi: int) -> Any:
         value = self._get(name, required, nullable=False)
@@ -203,13 +219,24 @@ class Reader:
             return MISSING
         return value
 
-    def date(self, name: str, *, required: bool = False, nullable: bool = False) -> Any:
+    def date(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        nullable: bool = False,
+        earliest: date = MIN_DATE,
+        latest: date = MAX_DATE,
+    ) -> Any:
         value = self._get(name, required, nullable)
         if value is MISSING or value is None:
             return value
         parsed = parse_date(value)
         if parsed is None:
             self.fail(name, "Must be a date (YYYY-MM-DD) or an RFC 3339 date-time")
+            return MISSING
+        if not earliest <= parsed <= latest:
+            self.fail(name, f"Must be between {earliest} and {latest}")
             return MISSING
         return parsed
 

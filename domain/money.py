@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import ROUND_HALF_UP, Decimal
+
+from domain.errors import InvalidInput
 
 # Active ISO 4217 codes by number of minor-unit digits. Funds and precious-metal
 # codes without a minor unit (XAU, XDR, XXX, ...) and withdrawn codes are left out.
@@ -28,6 +31,22 @@ MINOR_UNITS: dict[str, int] = {
 
 HUNDRED = Decimal(100)
 
+# Wide enough that normalising any Decimal is exact: no rounding, no underflow to zero
+# (1e-999999999 keeps its 999999999 places), no overflow.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation],
+)
+
+
+class InvalidAmount(InvalidInput):
+    """A number the money rules refuse; the message says why, the caller names the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
 
 def is_currency(code: str) -> bool:
     return code in MINOR_UNITS
@@ -49,8 +68,54 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def decimal_places(value: Decimal) -> int:
     """How many digits a finite decimal has after the point, ignoring trailing zeros."""
-    exp = value.normalize().as_tuple().exponent
+    exp = _EXACT.normalize(value).as_tuple().exponent if value.is_finite() else 0
     return max(0, -exp) if isinstance(exp, int) else 0
+
+
+def parse(
+    value: object,
+    *,
+    places: int,
+    maximum: Decimal,
+    minimum: Decimal | None = None,
+    exclusive_minimum: Decimal | None = None,
+) -> Decimal:
+    """An exact, finite number within the bounds with at most `places` decimals.
+
+    Accepts a Decimal, an int or a numeric string; anything else, or anything out of
+    bounds, raises InvalidAmount. Without a lower bound, -maximum is the lower bound.
+    A tiny amount is refused for its places, never rounded to zero.
+    """
+    number = _to_decimal(value)
+    if not number.is_finite():
+        raise InvalidAmount("Must be a finite number")
+    # Comparisons look at the exponents first, so 1e999999999 is refused without
+    # arithmetic; only a number already inside the bounds is ever quantized.
+    if exclusive_minimum is not None and number <= exclusive_minimum:
+        raise InvalidAmount(f"Must be greater than {exclusive_minimum:f}")
+    if minimum is not None and number < minimum:
+        raise InvalidAmount(f"Must be at least {minimum:f}")
+    if minimum is None and exclusive_minimum is None and number < maximum.copy_negate():
+        raise InvalidAmount(f"Must be at least {maximum.copy_negate():f}")
+    if number > maximum:
+        raise InvalidAmount(f"Must be at most {maximum:f}")
+    if decimal_places(number) > places:
+        raise InvalidAmount(f"Must have at most {places} decimal places")
+    exp = number.as_tuple().exponent
+    target = max(min(int(exp), 0), -places)
+    if target != exp:
+        # 1E+2 -> 100, 1.50000000 -> 1.5000: exact, as the checks above allow no more.
+        number = number.quantize(Decimal(1).scaleb(target), context=_EXACT)
+    return number if number else number.copy_abs()  # -0 -> 0
+
+
+def _to_decimal(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise InvalidAmount("Must be a number")
+    try:
+        return Decimal(value)
+    except (ArithmeticError, ValueError):
+        raise InvalidAmount("Must be a number") from None
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:

@@ -8,6 +8,9 @@ from typing import Any
 
 from application.ports import InvalidCursor, SqlDatabase
 
+MAX_LENGTH = 512
+MAX_SEQ = 2**63 - 1  # the largest BIGINT (seq is never negative)
+
 
 def encode(kind: str, *key: Any) -> str:
     raw = json.dumps([kind, *key], separators=(",", ":")).encode()
@@ -15,19 +18,34 @@ def encode(kind: str, *key: Any) -> str:
 
 
 def decode(kind: str, cursor: str, types: tuple[type, ...]) -> list[Any]:
-    """The key inside a cursor of this kind, or InvalidCursor."""
+    """The key inside a cursor of this kind, or InvalidCursor.
+
+    Whatever a client sends back must be safe to bind: integers within a BIGINT
+    (else the driver overflows) and short texts without control characters (else
+    PostgreSQL refuses NUL).
+    """
+    if len(cursor) > MAX_LENGTH:
+        raise InvalidCursor("Invalid cursor")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, RecursionError):
         raise InvalidCursor("Invalid cursor") from None
     if not isinstance(value, list) or len(value) != len(types) + 1 or value[0] != kind:
         raise InvalidCursor("Invalid cursor")
     key = value[1:]
     for item, expected in zip(key, types, strict=True):
-        if type(item) is not expected:
+        if type(item) is not expected or not _bindable(item):
             raise InvalidCursor("Invalid cursor")
     return key
+
+
+def _bindable(item: Any) -> bool:
+    if isinstance(item, int):
+        return 0 <= item <= MAX_SEQ
+    if isinstance(item, str):
+        return len(item) <= 64 and item.isprintable()
+    return True
 
 
 def seq_page(

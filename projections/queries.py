@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
+from domain.errors import InvalidInput
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from projections.clients_view import ClientsView
@@ -15,6 +17,34 @@ from projections.directory_view import AccountsView, ApiKeysView
 from projections.invoices_view import InvoicesView
 from projections.projector import Projector
 from projections.recurring_view import RecurringView
+
+# Long enough for any name, company or email; SQLite refuses LIKE patterns beyond 50,000.
+MAX_SEARCH = 200
+# Text no stored value holds and PostgreSQL cannot bind: NUL (and the other controls)
+# and lone surrogates, which have no UTF-8 form.
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_UNSTORABLE_MESSAGE = "Must not contain control characters (such as NUL)"
+
+
+def search_term(raw: str | None) -> str | None:
+    """The client search as the list query uses it: stripped, bounded, storable text."""
+    term = (raw or "").strip()
+    if len(term) > MAX_SEARCH:
+        raise InvalidInput.field("search", f"Must be at most {MAX_SEARCH} characters")
+    if _UNSTORABLE.search(term):
+        raise InvalidInput.field("search", _UNSTORABLE_MESSAGE)
+    return term or None
+
+
+def check_texts(**values: str | None) -> None:
+    """Refuse filter texts that no stored value can equal and PostgreSQL cannot bind."""
+    errors = {
+        name: [_UNSTORABLE_MESSAGE]
+        for name, value in values.items()
+        if value is not None and _UNSTORABLE.search(value)
+    }
+    if errors:
+        raise InvalidInput("Validation failed", errors)
 
 
 class ReadModelQueries:
@@ -39,6 +69,7 @@ class ReadModelQueries:
     def list_clients(
         self, account_id: UUID, search: str | None, limit: int, cursor: str | None
     ) -> Page:
+        search = search_term(search)
         self.projector.catch_up()
         return self.clients.page(self.db, account_id, search, limit, cursor)
 
@@ -71,6 +102,12 @@ class ReadModelQueries:
     def audit_log(
         self, account_id: UUID, where: AuditFilter, limit: int, cursor: str | None
     ) -> Page:
+        check_texts(
+            entityType=where.entity_type,
+            entityId=where.entity_id,
+            action=where.action,
+            actorId=where.actor_id,
+        )
         self.projector.catch_up()
         return audit_log.page(self.db, account_id, where, limit, cursor)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import money
+from domain.errors import InvalidInput
 from domain.values import LineItem, compute_totals
 
 quantities = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(10000), places=4)
@@ -74,3 +76,75 @@ def test_subtotal_is_the_sum_of_rounded_lines(
 @given(st.integers(min_value=0, max_value=10**15), currencies)
 def test_minor_unit_conversion_round_trips(units: int, currency: str) -> None:
     assert money.to_minor(money.from_minor(units, currency), currency) == units
+
+
+def test_a_tiny_amount_keeps_its_places_and_does_not_fit_a_currency() -> None:
+    tiny = Decimal("1e-999999999")
+    assert money.decimal_places(tiny) == 999999999
+    assert not money.fits_currency(tiny, "GBP")
+    assert money.decimal_places(Decimal("1.500")) == 1
+    assert money.decimal_places(Decimal("1e999999999")) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e-999999999", "Must have at most 4 decimal places"),
+        ("0e-999999999", "Must be greater than 0"),
+        ("1e999999999", "Must be at most 1000000000000"),
+        ("-1e400", "Must be greater than 0"),
+        ("1e99999999999999999999", "Must be a number"),
+        ("sNaN", "Must be a finite number"),
+        ("Infinity", "Must be a finite number"),
+        ("twelve", "Must be a number"),
+    ],
+)
+def test_hostile_amounts_are_refused_with_a_reason(text: str, message: str) -> None:
+    with pytest.raises(money.InvalidAmount) as refused:
+        money.parse(text, places=4, maximum=Decimal(10**12), exclusive_minimum=Decimal(0))
+    assert refused.value.message == message
+
+
+def test_parsed_amounts_are_plain_and_exact() -> None:
+    parse = functools.partial(money.parse, places=4, maximum=Decimal(10**12))
+    assert str(parse("9.0000E+2")) == "900.00"
+    assert str(parse("1E+2")) == "100"
+    assert str(parse("1.50000000")) == "1.5000"
+    assert str(parse(Decimal("-0"))) == "0"
+    assert parse(10**12) == Decimal(10**12)
+
+
+number_texts = st.from_regex(
+    r"[+-]?[0-9]{0,30}(\.[0-9]{0,30})?([eE][+-]?[0-9]{1,20})?", fullmatch=True
+)
+exotic = st.sampled_from(["NaN", "-sNaN", "Infinity", "-Inf", "1e-999999999", "1e999999999"])
+anything = st.one_of(
+    number_texts,
+    exotic,
+    st.text(max_size=40),
+    st.decimals(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.builds(
+        lambda m, e: f"{m}e{e}", st.integers(-(10**9), 10**9), st.integers(-(10**19), 10**19)
+    ),
+    st.none(),
+    st.booleans(),
+    st.floats(),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(anything, st.integers(min_value=0, max_value=4), st.booleans())
+def test_parsing_any_number_gives_a_bounded_exact_decimal_or_a_validation_error(
+    value: object, places: int, exclusive: bool
+) -> None:
+    maximum = Decimal(10**12)
+    bound = {"exclusive_minimum" if exclusive else "minimum": Decimal(0)}
+    try:
+        parsed = money.parse(value, places=places, maximum=maximum, **bound)
+    except InvalidInput:
+        return
+    assert isinstance(value, (str, int, Decimal)) and not isinstance(value, bool)
+    assert parsed == Decimal(value)  # exact: nothing was rounded away
+    assert (parsed > 0 if exclusive else parsed >= 0) and parsed <= maximum
+    assert -places <= parsed.as_tuple().exponent <= 0  # type: ignore[operator]
