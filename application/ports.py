@@ -119,6 +119,18 @@ class RateLimited(Exception):
         self.message = message
 
 
+class SendQuota(Protocol):
+    """Caps on the emails an account may queue, shared by every process."""
+
+    def reserve(self, send_id: UUID, account_id: UUID, recipient: str, now: float) -> None:
+        """Count one email to `recipient`, or raise RateLimited (counting nothing)."""
+        ...
+
+    def release(self, send_id: UUID) -> None:
+        """Un-count a reserved email that was never queued after all."""
+        ...
+
+
 @dataclass(frozen=True)
 class OutgoingEmail:
     """An email ready to hand to a mail server."""

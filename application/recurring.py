@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from application.base import retry_on_conflict
+from application.base import operation_id, retry_on_conflict
 from application.invoices import InvoiceCommands, NewInvoice
+from application.ports import RateLimited
 from application.sending import SendCommands
 from domain.account import Account
 from domain.client import Client
 from domain.errors import NotFound
+from domain.invoice import Invoice
 from domain.meta import Meta, system_meta
 from domain.numbering import counter_id
-from domain.recurring import RecurringInvoice, occurrence_invoice_id
+from domain.recurring import (
+    MAX_PER_PASS,
+    NO_EMAIL_REASON,
+    OVER_CAP_REASON,
+    STALE_REASON,
+    RecurringInvoice,
+    occurrence_invoice_id,
+)
 from domain.values import LineItem
 
 SCHEDULER = system_meta("recurring-scheduler")
@@ -41,9 +51,13 @@ class NewRecurring:
 
 class RecurringCommands(InvoiceCommands, SendCommands):
     def create_recurring(self, account_id: UUID, new: NewRecurring, meta: Meta) -> RecurringInvoice:
+        earlier = self.earlier_result(RecurringInvoice, account_id, meta)
+        if earlier is not None:
+            return earlier
         self.check_client(account_id, new.client_id)
         RecurringInvoice.check_new(new.start_date, new.end_date)
         template = RecurringInvoice(
+            id=operation_id(meta) or uuid4(),
             account_id=account_id,
             client_id=new.client_id,
             frequency=new.frequency,
@@ -89,27 +103,32 @@ class RecurringCommands(InvoiceCommands, SendCommands):
         self.save(template)
         return template
 
-    def generate_due(self, template_id: UUID, today: date) -> int:
-        """Generate every occurrence due by `today` (catching up missed ones)."""
+    def generate_due(self, template_id: UUID, today: date, limit: int = MAX_PER_PASS) -> int:
+        """Generate the occurrences due by `today` (catching up missed ones), at most
+        `limit` of them: a later pass goes on where this one stopped."""
+        try:
+            template = self.get_typed(RecurringInvoice, template_id, "Recurring invoice")
+        except NotFound:
+            return 0
+        held = _Held(template_id, template)
         generated = 0
-        while True:
-            try:
-                template = self.get_typed(RecurringInvoice, template_id, "Recurring invoice")
-            except NotFound:
-                return generated
+        while generated < limit:
             with self.serialised(counter_id(template.account_id)):
-                if not self._generate_next(template_id, today):
-                    return generated
+                if not self._generate_next(held, today):
+                    break
             generated += 1
+        return generated
 
     @retry_on_conflict
-    def _generate_next(self, template_id: UUID, today: date) -> bool:
+    def _generate_next(self, held: _Held, today: date) -> bool:
         """One occurrence, saved atomically with its number (and its email, if any).
 
         The invoice's id is derived from (template, occurrence), so if another process
         generated it first this save conflicts, and the retry finds it already done.
         """
-        template = self.get_typed(RecurringInvoice, template_id, "Recurring invoice")
+        template = held.take() or self.get_typed(
+            RecurringInvoice, held.template_id, "Recurring invoice"
+        )
         if not template.is_due(today):
             return False
         k = template.occurrences_generated
@@ -130,14 +149,47 @@ class RecurringCommands(InvoiceCommands, SendCommands):
         counter, invoice = self.build_invoice(template.account_id, new, SCHEDULER)
         now = self.clock.now()
         template.record_generated(invoice_id, issue_date, now, SCHEDULER)
-        if template.auto_send:
-            client = self.get_typed(Client, template.client_id, "Client")
-            if client.email:
-                account = self.get_typed(Account, template.account_id, "Account")
-                email = self.build_email(invoice, account, client.email, None, None)
-                invoice.send(email, now, SCHEDULER)
-            else:
-                reason = "not sent: the client has no email address; the invoice stays DRAFT"
-                template.record_auto_send_skipped(invoice_id, reason, now, SCHEDULER)
-        self.save(counter, invoice, template)
+        with ExitStack() as queued:
+            if template.auto_send:
+                reason = self._auto_send(template, invoice, today, queued)
+                if reason is not None:
+                    template.record_auto_send_skipped(invoice_id, reason, now, SCHEDULER)
+            self.save(counter, invoice, template)
+        held.keep(template)
         return True
+
+    def _auto_send(
+        self, template: RecurringInvoice, invoice: Invoice, today: date, queued: ExitStack
+    ) -> str | None:
+        """Queue the new invoice's email, counted until `queued` closes; or say why not."""
+        if template.too_old_to_auto_send(invoice.issue_date, today):
+            return STALE_REASON
+        client = self.get_typed(Client, template.client_id, "Client")
+        if not client.email:
+            return NO_EMAIL_REASON
+        account = self.get_typed(Account, template.account_id, "Account")
+        email = self.build_email(invoice, account, client.email, None, None)
+        try:
+            queued.enter_context(self.counted_send(template.account_id, email))
+        except RateLimited:
+            return OVER_CAP_REASON
+        invoice.send(email, self.clock.now(), SCHEDULER)
+        return None
+
+
+class _Held:
+    """The template as this pass last saved it. While no one else writes to it, the
+    next occurrence starts from it instead of replaying the template's whole history
+    (which would make a long catch-up quadratic); an attempt that fails drops it, so
+    its retry reads the template afresh."""
+
+    def __init__(self, template_id: UUID, template: RecurringInvoice | None) -> None:
+        self.template_id = template_id
+        self._template = template
+
+    def take(self) -> RecurringInvoice | None:
+        template, self._template = self._template, None
+        return template
+
+    def keep(self, template: RecurringInvoice) -> None:
+        self._template = template

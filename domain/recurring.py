@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -17,6 +17,13 @@ from domain.values import LineItem
 ACTIVE, PAUSED, ENDED = "ACTIVE", "PAUSED", "ENDED"
 SCHEDULE_FIELDS = frozenset({"frequency", "interval", "start_date"})
 OCCURRENCE_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/recurring-occurrence")
+# One pass generates at most this many occurrences of a template; the next pass goes on.
+MAX_PER_PASS = 500
+# An occurrence older than this is a catch-up: emailing it now would surprise the client.
+AUTO_SEND_MAX_AGE = timedelta(days=7)
+STALE_REASON = "not sent: occurrence dated more than 7 days ago; the invoice stays DRAFT"
+NO_EMAIL_REASON = "not sent: the client has no email address; the invoice stays DRAFT"
+OVER_CAP_REASON = "not sent: the account's email sending limit was reached; the invoice stays DRAFT"
 
 
 def occurrence_invoice_id(template_id: UUID, k: int) -> UUID:
@@ -28,6 +35,7 @@ class RecurringInvoice(Aggregate):
     @event("Created")
     def __init__(
         self,
+        id: UUID,
         account_id: UUID,
         client_id: UUID,
         frequency: str,
@@ -72,14 +80,24 @@ class RecurringInvoice(Aggregate):
         check_end(start_date, end_date)
 
     def occurrence_date(self, k: int) -> date:
-        return occurrence(self.start_date, self.frequency, self.interval, k)
+        when = self._occurrence_or_none(k)
+        if when is None:
+            raise StateConflict("This occurrence lies beyond the last date a schedule can reach")
+        return when
+
+    def _occurrence_or_none(self, k: int) -> date | None:
+        try:
+            return occurrence(self.start_date, self.frequency, self.interval, k)
+        except (OverflowError, ValueError):
+            return None  # past year 9999: the schedule has no such occurrence
 
     @property
     def has_more(self) -> bool:
         k = self.occurrences_generated
         if self.max_occurrences is not None and k >= self.max_occurrences:
             return False
-        return self.end_date is None or self.occurrence_date(k) <= self.end_date
+        upcoming = self._occurrence_or_none(k)
+        return upcoming is not None and (self.end_date is None or upcoming <= self.end_date)
 
     @property
     def next_run_date(self) -> date | None:
@@ -90,6 +108,11 @@ class RecurringInvoice(Aggregate):
     def is_due(self, today: date) -> bool:
         upcoming = self.next_run_date
         return self.status == ACTIVE and upcoming is not None and upcoming <= today
+
+    @staticmethod
+    def too_old_to_auto_send(issue_date: date, today: date) -> bool:
+        """A caught-up occurrence dated more than 7 days before the pass stays a DRAFT."""
+        return today - issue_date > AUTO_SEND_MAX_AGE
 
     # Commands
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from domain.recurring import MAX_PER_PASS
+
 log = logging.getLogger("experi.recurring")
 # The scheduler reports every run at INFO; only its warnings are worth a log line.
 logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -21,13 +23,19 @@ class RecurringRunner:
         self._scheduler: BackgroundScheduler | None = None
 
     def run_once(self, today: date | None = None) -> int:
-        """One pass: every occurrence due by `today` (UTC) becomes its invoice."""
+        """One pass: every occurrence due by `today` (UTC) becomes its invoice, at most
+        MAX_PER_PASS of each template (a long catch-up goes on in the next passes)."""
         today = today or self.app.clock.now().astimezone(UTC).date()
         generated = 0
         with self.app.callbacks_deferred():
             for template_id in self.queries.due_recurring(today):
                 try:
-                    generated += self.app.generate_due(template_id, today)
+                    made = self.app.generate_due(template_id, today, MAX_PER_PASS)
+                    generated += made
+                    if made == MAX_PER_PASS:
+                        log.info(
+                            "recurring invoice %s: more due; the next pass goes on", template_id
+                        )
                 except Exception:
                     # One broken template must not hold up the others; it is tried next pass.
                     log.exception("recurring invoice %s could not be generated", template_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -9,7 +10,13 @@ from litestar.testing import TestClient
 
 from api.wiring import Services
 from tests.api.helpers import create_client
-from tests.support import Tenant
+from tests.support import FakeClock, Tenant
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The examples' dates (a start in March 2026) stay within the allowed window."""
+    return FakeClock(datetime(2026, 2, 20, 12, tzinfo=UTC))
 
 
 def body(client_id: str, **overrides: Any) -> dict[str, Any]:

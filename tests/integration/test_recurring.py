@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from api.wiring import Services, build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
+from domain.recurring import RecurringInvoice
 from domain.values import LineItem
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
@@ -19,7 +22,7 @@ RETAINER = (LineItem("Retainer", Decimal(1), Decimal("500.00")),)
 
 def new_template(
     services: Services, tenant: Tenant, email: str | None = "c@example.com", **kw: object
-) -> object:
+) -> RecurringInvoice:
     client = services.app.create_client(tenant.account_id, {"name": "C", "email": email}, META)
     fields: dict[str, object] = dict(
         client_id=client.id,
@@ -50,8 +53,8 @@ def test_missed_occurrences_are_caught_up_once(services: Services) -> None:
         ("SI-002", date(2026, 2, 28), date(2026, 3, 30)),
         ("SI-003", date(2026, 3, 31), date(2026, 4, 30)),
     ]
-    assert all(i.recurring_invoice_id == t.id and i.totals.total == Decimal("600.00") for i in made)  # type: ignore[attr-defined]
-    again = services.app.get_recurring(tenant.account_id, t.id)  # type: ignore[attr-defined]
+    assert all(i.recurring_invoice_id == t.id and i.totals.total == Decimal("600.00") for i in made)
+    again = services.app.get_recurring(tenant.account_id, t.id)
     assert again.occurrences_generated == 3 and again.last_invoice_id == made[-1].id
     assert again.next_run_date == date(2026, 4, 30)
 
@@ -62,15 +65,15 @@ def test_auto_send_queues_an_email_or_says_why_not(services: Services) -> None:
     without = new_template(services, tenant, email=None, auto_send=True)
     services.recurring.run_once(date(2026, 1, 31))
     by_template = {i.recurring_invoice_id: i for i in invoices(services, tenant)}
-    sent = by_template[with_email.id]  # type: ignore[attr-defined]
+    sent = by_template[with_email.id]
     assert sent.status == "SENT" and [e.to_email for e in sent.emails] == ["c@example.com"]
-    draft = by_template[without.id]  # type: ignore[attr-defined]
+    draft = by_template[without.id]
     assert draft.status == "DRAFT" and not draft.emails
     log = services.queries.audit_log(
         tenant.account_id,
         AuditFilter(entity_id=str(without.id)),
         100,
-        None,  # type: ignore[attr-defined]
+        None,
     ).items
     skipped = [e for e in log if e["action"] == "recurring_invoice.auto_send_skipped"]
     assert skipped and "no email address" in skipped[0]["data"]["reason"]
@@ -101,9 +104,9 @@ def test_racing_passes_in_two_processes_never_duplicate_or_skip(settings: Settin
 def test_a_paused_template_generates_nothing_until_resumed(services: Services) -> None:
     tenant = make_tenant(services)
     t = new_template(services, tenant)
-    services.app.change_recurring_status(tenant.account_id, t.id, "pause", META)  # type: ignore[attr-defined]
+    services.app.change_recurring_status(tenant.account_id, t.id, "pause", META)
     assert services.recurring.run_once(date(2026, 3, 1)) == 0
-    services.app.change_recurring_status(tenant.account_id, t.id, "resume", META)  # type: ignore[attr-defined]
+    services.app.change_recurring_status(tenant.account_id, t.id, "resume", META)
     assert services.recurring.run_once(date(2026, 3, 1)) == 2
 
 
@@ -116,9 +119,90 @@ def test_generation_is_audited(services: Services) -> None:
         for e in services.queries.audit_log(
             tenant.account_id, AuditFilter(entity_id=str(t.id)), 100, None
         ).items
-    ]  # type: ignore[attr-defined]
+    ]
     assert actions == [
         "recurring_invoice.created",
         "recurring_invoice.invoice_generated",
         "recurring_invoice.ended",
     ]
+
+
+def started_days_ago(
+    services: Services, clock: FakeClock, days: int, **kw: Any
+) -> tuple[Tenant, RecurringInvoice]:
+    """A DAILY template created `days` ago and starting that day; the clock is now today."""
+    clock.advance(days=-days)
+    tenant = make_tenant(services)
+    start = clock.now().astimezone(UTC).date()
+    template = new_template(services, tenant, frequency="DAILY", start_date=start, **kw)
+    clock.advance(days=days)
+    return tenant, template
+
+
+def all_invoices(services: Services, tenant: Tenant) -> list[Any]:
+    found: list[Any] = []
+    cursor = None
+    while True:
+        page = services.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, cursor)
+        found += page.items
+        if page.next_cursor is None:
+            return sorted(found, key=lambda i: i.issue_date)
+        cursor = page.next_cursor
+
+
+def test_a_long_catch_up_is_spread_over_passes_of_at_most_500(
+    services: Services, clock: FakeClock
+) -> None:
+    tenant, template = started_days_ago(services, clock, 731)
+    assert services.recurring.run_once() == 500
+    assert len(all_invoices(services, tenant)) == 500
+    assert services.recurring.run_once() == 232  # 732 days, the start and today included
+    assert services.recurring.run_once() == 0
+    made = all_invoices(services, tenant)
+    start = made[0].issue_date
+    assert [i.issue_date for i in made] == [start + timedelta(days=n) for n in range(732)]
+    assert sorted(i.number for i in made) == [f"SI-{n:03d}" for n in range(1, 733)]
+    assert {i.recurring_invoice_id for i in made} == {template.id}
+
+
+def test_auto_send_sends_only_the_last_7_days_of_a_catch_up(
+    services: Services, clock: FakeClock
+) -> None:
+    tenant, template = started_days_ago(services, clock, 20, auto_send=True)
+    assert services.recurring.run_once() == 21
+    today = clock.now().astimezone(UTC).date()
+    made = all_invoices(services, tenant)
+    sent = [i for i in made if i.status == "SENT"]
+    assert [(today - i.issue_date).days for i in sent] == list(range(7, -1, -1))
+    assert all(len(i.emails) == 1 for i in sent)
+    drafts = [i for i in made if i.status == "DRAFT"]
+    assert len(drafts) == 13 and not any(i.emails for i in drafts)
+    skipped = skipped_reasons(services, tenant, template)
+    assert len(skipped) == 13 and all("more than 7 days ago" in r for r in skipped)
+    assert services.outbox.run_once() == 8
+
+
+def test_auto_send_over_the_email_cap_leaves_drafts_and_says_why(
+    settings: Settings, clock: FakeClock
+) -> None:
+    capped = dataclasses.replace(settings, email_hourly_limit=2)
+    services = build_services(capped, clock)
+    try:
+        tenant, template = started_days_ago(services, clock, 3, auto_send=True)
+        assert services.recurring.run_once() == 4
+        statuses = [i.status for i in all_invoices(services, tenant)]
+        assert sorted(statuses) == ["DRAFT", "DRAFT", "SENT", "SENT"]
+        skipped = skipped_reasons(services, tenant, template)
+        assert len(skipped) == 2 and all("sending limit" in r for r in skipped)
+    finally:
+        services.close()
+
+
+def skipped_reasons(services: Services, tenant: Tenant, template: RecurringInvoice) -> list[str]:
+    log = services.queries.audit_log(
+        tenant.account_id,
+        AuditFilter(entity_id=str(template.id), action="recurring_invoice.auto_send_skipped"),
+        100,
+        None,
+    ).items
+    return [e["data"]["reason"] for e in log]

@@ -8,12 +8,16 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from email import message_from_bytes, policy
+from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 from pypdf import PdfReader
 
 from api.wiring import Services, build_services
 from application.invoices import NewInvoice
+from application.ports import RateLimited
 from domain.values import LineItem
 from infrastructure.mail import SmtpMailer
 from infrastructure.settings import Settings
@@ -231,3 +235,61 @@ def test_retry_delays_double() -> None:
     assert [policy.delay_after(n) for n in (1, 2, 3)] == [
         timedelta(seconds=s) for s in (30, 60, 120)
     ]
+
+
+def test_a_send_whose_save_fails_is_not_counted(settings: Settings, monkeypatch: Any) -> None:
+    services = build_services(dataclasses.replace(settings, email_hourly_limit=1), FakeClock())
+    try:
+        tenant = make_tenant(services)
+        _, invoice = invoice_for(services, tenant)
+        real_save = services.app.save
+        failures: list[int] = []
+
+        def conflicting_once(*objs: Any, **kwargs: Any) -> Any:
+            if not failures:
+                failures.append(1)
+                raise IntegrityError("another writer got there first")
+            return real_save(*objs, **kwargs)
+
+        monkeypatch.setattr(services.app, "save", conflicting_once)
+        # The first attempt's email is un-counted, so its retry fits the cap of one...
+        sent = services.app.send_invoice(tenant.account_id, invoice.id, None, None, None, META)
+        assert failures and len(sent.emails) == 1
+        # ...which the email actually queued has used up.
+        with pytest.raises(RateLimited):
+            services.app.send_invoice(tenant.account_id, invoice.id, None, None, None, META)
+        assert len(services.app.get_invoice(tenant.account_id, invoice.id).emails) == 1
+    finally:
+        services.close()
+
+
+class CountingRenderer:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, 0
+
+    def render(self, invoice: Any, seller: Any, client: Any) -> bytes:
+        self.calls += 1
+        return bytes(self.inner.render(invoice, seller, client))
+
+
+def test_an_unchanged_invoice_is_rendered_once_and_an_edit_renders_it_again(
+    services: Services,
+) -> None:
+    renderer = CountingRenderer(services.app.document.renderer)  # type: ignore[union-attr]
+    services.app.document.renderer = renderer  # type: ignore[union-attr]
+    tenant = make_tenant(services)
+    _, invoice = invoice_for(services, tenant)
+    _, first = services.app.render_pdf(tenant.account_id, invoice.id)
+    _, second = services.app.render_pdf(tenant.account_id, invoice.id)
+    assert renderer.calls == 1 and second == first
+    services.app.update_invoice(tenant.account_id, invoice.id, {"notes": "Thanks!"}, META)
+    _, edited = services.app.render_pdf(tenant.account_id, invoice.id)
+    assert renderer.calls == 2 and "Thanks!" in pdf_text(edited)
+    # The download and the email of one version are the same document, rendered once.
+    services.app.send_invoice(tenant.account_id, invoice.id, None, None, None, META)
+    _, downloaded = services.app.render_pdf(tenant.account_id, invoice.id)
+    assert services.outbox.run_once() == 1
+    [eml] = (services.settings.data_dir / "outbox").glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content() == downloaded and renderer.calls == 3

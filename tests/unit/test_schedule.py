@@ -57,6 +57,7 @@ def test_month_arithmetic_keeps_the_day_or_the_months_last_day(start: date, mont
 
 def template(**overrides: object) -> RecurringInvoice:
     fields: dict[str, object] = dict(
+        id=uuid4(),
         account_id=uuid4(),
         client_id=uuid4(),
         frequency="MONTHLY",
