@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.types import Message, Receive, Scope, Send
 
 from api.errors import request_id
+from api.http_edges import body_deadline, head_as_get
 
 
 class AccessLoggedLitestar(Litestar):
@@ -24,7 +25,13 @@ class AccessLoggedLitestar(Litestar):
     log_requests = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        if str(scope["type"]) != "http" or not self.log_requests:
+        if str(scope["type"]) != "http":
+            await super().__call__(scope, receive, send)
+            return
+        method = scope.get("method")
+        scope, send = head_as_get(scope, send)
+        receive = body_deadline(receive)
+        if not self.log_requests:
             await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
@@ -39,15 +46,15 @@ class AccessLoggedLitestar(Litestar):
         try:
             await super().__call__(scope, receive, tracked)
         finally:
-            self._write(scope, status, (time.perf_counter() - started) * 1000)
+            self._write(scope, method, status, (time.perf_counter() - started) * 1000)
 
-    def _write(self, scope: Scope, status: int, duration_ms: float) -> None:
+    def _write(self, scope: Scope, method: Any, status: int, duration_ms: float) -> None:
         principal: Any = scope.get("experi_principal")
         line = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "requestId": request_id(scope),
             "keyId": str(principal.key_id) if principal is not None else None,
-            "method": scope.get("method"),
+            "method": method,
             "path": scope.get("path"),
             "status": status,
             "durationMs": round(duration_ms, 2),

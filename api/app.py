@@ -20,13 +20,15 @@ from api.access_log import AccessLoggedLitestar
 from api.account import AccountController
 from api.audit import AuditController
 from api.auth import rate_headers
+from api.client_address import trusted_networks
 from api.clients import ClientController
+from api.docs_page import DOCS_CSP, DocsPage
 from api.errors import EXCEPTION_HANDLERS, request_id
 from api.guard import ApiGuard
 from api.health import live, ready
 from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
-from api.openapi import ASSETS, ContractJsonPlugin, OfflineSwaggerPlugin
+from api.openapi import ASSETS, ContractJsonPlugin
 from api.portal.dashboard import DashboardController
 from api.portal.developer import DeveloperController
 from api.portal.sign_in import SignInController
@@ -40,8 +42,13 @@ MAX_BODY = 1024 * 1024
 STATIC = Path(__file__).parent / "static"
 
 
+# Responses that are not pages load nothing and may not be framed.
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 async def stamp_response(message: Message, scope: Scope) -> None:
-    """Every response carries X-Request-Id; JSON says its charset."""
+    """Every response carries X-Request-Id and the security headers; JSON says its charset."""
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
@@ -49,6 +56,19 @@ async def stamp_response(message: Message, scope: Scope) -> None:
     rate_headers(scope, headers, message["status"])
     if headers.get("content-type") == "application/json":
         headers["content-type"] = "application/json; charset=utf-8"
+    path = scope.get("path", "")
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    if path == "/api/v1" or path.startswith("/api/v1/"):
+        headers["Cache-Control"] = "no-store"  # answers carry account data
+    if "content-security-policy" not in headers:  # portal pages set their own
+        headers["Content-Security-Policy"] = DOCS_CSP if path == "/docs" else DATA_CSP
+    if scope["litestar_app"].state.services.settings.hsts:
+        headers["Strict-Transport-Security"] = HSTS
+    allow = headers.get("allow")
+    if allow and "GET" in allow and "HEAD" not in allow:
+        headers["Allow"] = f"{allow}, HEAD"  # HEAD is answered wherever GET is
 
 
 def create_app(
@@ -58,6 +78,7 @@ def create_app(
     services: Services | None = None,
 ) -> Litestar:
     settings = settings or Settings.from_env()
+    trusted_networks(settings.trusted_proxies)  # a malformed EXPERI_TRUSTED_PROXIES fails here
     services = services or build_services(settings, clock)
 
     api = Router(
@@ -79,7 +100,9 @@ def create_app(
             live,
             ready,
             create_static_files_router(
-                path=ASSETS, directories=[STATIC / "swagger-ui"], include_in_schema=False
+                path=ASSETS,
+                directories=[STATIC / "swagger-ui", STATIC / "docs"],
+                include_in_schema=False,
             ),
             create_static_files_router(
                 path="/static", directories=[STATIC / "portal"], include_in_schema=False
@@ -102,7 +125,7 @@ def create_app(
             version="1.0.0",
             description="Invoicing for developers: clients, invoices, payments, outstanding.",
             path="/",
-            render_plugins=[ContractJsonPlugin(), OfflineSwaggerPlugin()],
+            render_plugins=[ContractJsonPlugin(), DocsPage()],
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 import msgspec
@@ -17,7 +18,9 @@ from domain.account import PRO
 from domain.errors import DomainError
 from domain.meta import system_meta
 from infrastructure.settings import Settings
-from projections.audit_log import verify_chain
+from infrastructure.signing import Digest
+from projections.audit_chain import account_ids
+from projections.audit_log import verify_chain, verify_digest
 
 CLI_ACTOR = system_meta("experi-cli")
 PROFILE_OPTIONS = [d.replace("_", "-") for d, _ in PROFILE.values()]
@@ -100,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the audit hash chain against the events")
+    verify.add_argument("--digest", metavar="FILE", help="also hold the chain to a kept digest")
+    verify.add_argument("--account", type=UUID, help="whose digest FILE is (found if omitted)")
     verify.set_defaults(run=cmd_audit_verify)
     return parser
 
@@ -258,22 +263,67 @@ def cmd_recurring_run_due(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_: argparse.Namespace) -> int:
-    s = open_services()
-    try:
-        s.projector.catch_up()
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the chains from the events; with --digest, hold them to a kept digest.
+
+    Every finding, a store too damaged to read included, is a FAILED line and exit 1,
+    never a traceback.
+    """
+    digest: Digest | None = None
+    if args.digest:
+        try:
+            digest = Digest.from_json(json.loads(Path(args.digest).read_bytes()))
+        except (OSError, ValueError) as error:
+            print(f"error: cannot use {args.digest} as a digest: {error}", file=sys.stderr)
+            return 1
+
+    def findings(s: Services) -> tuple[int, list[str]]:
+        found: list[str] = []
+        try:
+            s.projector.catch_up()
+        except Exception as error:  # an event the views cannot read is itself a finding
+            after = s.projector.position()
+            found.append(f"FAILED: stored event #{after + 1} cannot be read ({error})")
         report = verify_chain(s.app.recorder, s.db)
-    finally:
-        s.close()
-    if report.ok:
-        print(f"OK: the audit chain holds for all {report.checked} stored events")
-        return 0
-    print(
-        f"FAILED at entry {report.first_bad} (stored event #{report.first_bad}): {report.reason}; "
-        f"{report.checked} entries before it are intact",
-        file=sys.stderr,
-    )
-    return 1
+        if not report.ok:
+            bad = report.first_bad
+            found.insert(
+                0,
+                f"FAILED at entry {bad} (stored event #{bad}): {report.reason}; "
+                f"{report.checked} entries before it are intact",
+            )
+        if digest is None:
+            return report.checked, found
+        candidates = [str(args.account)] if args.account else account_ids(s.db)
+        account = s.signer.signed_for(digest, candidates)
+        if account is None:
+            return report.checked, [*found, f"FAILED: {s.signer.refusal(digest, args.account)}"]
+        decode = s.app.mapper.to_domain_event
+        held = verify_digest(s.app.recorder, decode, s.db, account, digest.length, digest.head_hash)
+        if not held.ok:
+            stored = f" (stored event #{held.seq})" if held.seq else ""
+            found.append(
+                f"FAILED against the digest of account {account} (length {digest.length}): "
+                f"entry {held.position}{stored}: {held.reason}"
+            )
+        return report.checked, found
+
+    try:
+        s = open_services()
+        try:
+            checked, failures = findings(s)
+        finally:
+            s.close()
+    except Exception as error:  # a store too damaged to read is a finding, not a crash
+        checked = 0
+        failures = [f"FAILED: the audit log could not be checked: {type(error).__name__}: {error}"]
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if failures:
+        return 1
+    kept = f"; the first {digest.length} entries match the digest" if digest else ""
+    print(f"OK: the audit chain holds for all {checked} stored events{kept}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -286,6 +336,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             greet_first_start(s, args.host, args.port)
         finally:
             s.close()
+    print_addresses(args.host, args.port)
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
@@ -293,22 +344,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="warning",
+        # The app alone decides whom to believe about the client's address
+        # (EXPERI_TRUSTED_PROXIES); uvicorn would otherwise trust 127.0.0.1's headers.
+        proxy_headers=False,
+        server_header=False,
+        # Idle keep-alive connections close after 5 s; request headers are capped at
+        # 16 KiB; a body must arrive within 30 s (api/http_edges.py).
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
     )
     return 0
 
 
+def print_addresses(host: str, port: int) -> None:
+    """Where the server answers (no secrets)."""
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    print(f"Experi is serving on {base}")
+    print(f"  API:            {base}/api/v1")
+    print(f"  API reference:  {base}/docs")
+    print(f"  Portal:         {base}/signup  (log in at {base}/login)")
+    sys.stdout.flush()
+
+
 def greet_first_start(s: Services, host: str, port: int) -> None:
-    """On an empty embedded store: a demo PRO account and one full-access key, once."""
+    """On an empty embedded store: a demo PRO account and one full-access key, once.
+
+    The key is written to a file only its owner can read, never to the terminal, where
+    it would outlive the moment in scrollback, logs and screen shares.
+    """
+    import os
+
     if s.app.recorder.max_notification_id():
         return
     account = s.app.create_account("Demo Ltd", "demo@example.com", PRO, True, CLI_ACTOR)
     new = s.app.create_key(account.id, "demo", ["all"], CLI_ACTOR)
-    base = f"http://{host}:{port}/api/v1"
+    path = (s.settings.data_dir / "demo-api-key").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as sink:
+        os.fchmod(fd, 0o600)  # also when the file was already there
+        sink.write(new.token + "\n")
+    shown = f"[{host}]" if ":" in host else host
     print("Experi: created a demo PRO account with API access.")
     print(f"  account id: {account.id}")
-    print(f"  API key (shown once, keep it): {new.token}")
+    print(f"  API key id: {new.key.id}; the key is in {path} (readable by you only)")
     print("Try it:")
-    print(f"  curl -s -H 'Authorization: Bearer {new.token}' {base}/clients")
+    url = f"http://{shown}:{port}/api/v1/clients"
+    print(f'  curl -s -H "Authorization: Bearer $(cat {path})" {url}')
     sys.stdout.flush()
 
 

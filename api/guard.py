@@ -9,6 +9,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from api.client_address import client_address
 from api.context import run
 from api.idempotency import run_idempotent
 from application.accounts import Principal
@@ -23,11 +24,6 @@ def _header(scope: Scope, name: bytes) -> str:
         if key == name:
             return value.decode("latin-1")
     return ""
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else "unknown"
 
 
 def admit(services: Any, token: str, address: str, is_read: bool) -> tuple[Principal, RateDecision]:

@@ -2,8 +2,9 @@
 
 A verified key is trusted for `STATUS_TTL` seconds before its key and account are read
 again, so a revocation (or a lost plan or API access) is refused by every process
-within that time. Malformed keys, and keys that failed before, cost no bcrypt; failures
-are limited per client address before any bcrypt work.
+within that time. Malformed keys, keys that failed before, and key ids that are revoked
+or unknown (whatever secret comes with them) cost no bcrypt; every failure counts
+against the client address, which is refused before any bcrypt work once over its limit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from application.ports import RateDecision, RateLimited
 from domain.errors import Forbidden, NotFound, Unauthenticated
 
 STATUS_TTL = 2.0  # seconds a verified key is trusted before its status is read again
-FAILURE_TTL = 60.0  # seconds a failed key is remembered (and refused without bcrypt)
+FAILURE_TTL = 60.0  # seconds a failed key, or a revoked or unknown key id, is remembered
 FAILURES_PER_MINUTE = 30  # failed attempts allowed per client address per minute
 
 K = TypeVar("K")
@@ -71,6 +72,7 @@ class Authenticator:
         self.failures = FailureCounter()
         self.verified: LRU[bytes, Verified] = LRU(10_000)
         self.failed: LRU[bytes, float] = LRU(10_000)
+        self.dead: LRU[UUID, float] = LRU(10_000)  # key ids found revoked or unknown
         self.bcrypt_calls = 0  # observable, so tests can prove what was not hashed
 
     def authenticate(self, bearer: str, address: str, now: float) -> Principal:
@@ -80,16 +82,21 @@ class Authenticator:
         if match is None:
             self._fail(address, now)
         digest = hashlib.sha256(bearer.encode()).digest()
-        failed_at = self.failed.get(digest)
-        if failed_at is not None and now - failed_at < FAILURE_TTL:
+        key_id = UUID(match["id"])
+        if self._remembered(self.failed, digest, now) or self._remembered(self.dead, key_id, now):
             self._fail(address, now)
         entry = self.verified.get(digest)
         if entry is None:
             self._check_address(address, now)
-            entry = self._verify(digest, UUID(match["id"]), match["secret"], address, now)
+            entry = self._verify(digest, key_id, match["secret"], address, now)
         if now - entry.checked_at >= STATUS_TTL:
-            entry = self._refresh(digest, entry, now)
+            entry = self._refresh(digest, entry, address, now)
         return entry.principal
+
+    @staticmethod
+    def _remembered(cache: LRU[K, float], key: K, now: float) -> bool:
+        noted_at = cache.get(key)
+        return noted_at is not None and now - noted_at < FAILURE_TTL
 
     def _verify(
         self, digest: bytes, key_id: UUID, secret: str, address: str, now: float
@@ -97,7 +104,10 @@ class Authenticator:
         try:
             key = self.app.get_key(key_id)
         except NotFound:
-            self.failed.put(digest, now)
+            self.dead.put(key_id, now)
+            self._fail(address, now)
+        if key.is_revoked:  # refused before bcrypt: a new secret must not buy a new hash
+            self.dead.put(key_id, now)
             self._fail(address, now)
         self.bcrypt_calls += 1
         if not self.app.hasher.verify(secret, key.secret_hash):
@@ -108,12 +118,14 @@ class Authenticator:
         self.verified.put(digest, entry)
         return entry
 
-    def _refresh(self, digest: bytes, entry: Verified, now: float) -> Verified:
+    def _refresh(self, digest: bytes, entry: Verified, address: str, now: float) -> Verified:
         """Read the key's and the account's status again (no bcrypt)."""
         key = self.app.get_key(entry.principal.key_id)
         if key.is_revoked:
             self.verified.pop(digest)
-            raise Unauthenticated("API key has been revoked")
+            self.dead.put(key.id, now)
+            # The caller proved it holds the secret, so it may learn why it is refused.
+            self._fail(address, now, "API key has been revoked")
         account = self.app.get_account(key.account_id)
         try:
             account.check_api_allowed()
@@ -131,11 +143,11 @@ class Authenticator:
         if not decision.allowed:
             raise RateLimited(decision, "Too many failed authentication attempts from this address")
 
-    def _fail(self, address: str, now: float) -> NoReturn:
+    def _fail(self, address: str, now: float, message: str = "Invalid API key") -> NoReturn:
         decision = self.failures.record(address, now)
         if not decision.allowed:
             raise RateLimited(decision, "Too many failed authentication attempts from this address")
-        raise Unauthenticated("Invalid API key")
+        raise Unauthenticated(message)
 
 
 class FailureCounter:

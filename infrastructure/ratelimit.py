@@ -1,7 +1,9 @@
 """Fixed-window rate limits: per process in memory, or shared through the database.
 
-A window opens at a bucket's first request and lasts 60 seconds; the whole allowance
-may be used at once, and the request after it is refused until the window closes.
+A window opens at a bucket's first request and lasts 60 seconds (or the `window` a
+caller asks for); the whole allowance may be used at once, and the request after it is
+refused until the window closes. The shared store works on SQLite as well as PostgreSQL,
+so processes sharing an embedded database file share its limits too.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ import threading
 from application.ports import RateDecision, SqlDatabase
 
 WINDOW = 60.0
+MAX_WINDOW = 86_400.0  # rows idle for longer than any window are pruned
+PRUNE_EVERY = 1_000  # hits per process between prunes
 log = logging.getLogger("experi.ratelimit")
 
 
-def decide(limit: int, window_start: float, count: int, now: float) -> RateDecision:
-    reset_at = window_start + WINDOW
+def decide(
+    limit: int, window_start: float, count: int, now: float, window: float = WINDOW
+) -> RateDecision:
+    reset_at = window_start + window
     return RateDecision(
         allowed=count <= limit,
         limit=limit,
@@ -31,23 +37,23 @@ class MemoryRateLimiter:
     """Per-process windows (the embedded default, and the fallback of the shared one)."""
 
     def __init__(self, max_buckets: int = 100_000) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
+        self._windows: dict[str, tuple[float, int, float]] = {}  # start, count, window
         self._lock = threading.Lock()
         self._max = max_buckets
 
-    def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
+    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
         with self._lock:
-            start, count = self._windows.get(bucket, (now, 0))
-            if now - start >= WINDOW:
+            start, count, _ = self._windows.get(bucket, (now, 0, window))
+            if now - start >= window:
                 start, count = now, 0
             count += 1
             if len(self._windows) >= self._max:
                 self._evict(now)
-            self._windows[bucket] = (start, count)
-        return decide(limit, start, count, now)
+            self._windows[bucket] = (start, count, window)
+        return decide(limit, start, count, now, window)
 
     def _evict(self, now: float) -> None:
-        for key in [k for k, (s, _) in self._windows.items() if now - s >= WINDOW]:
+        for key in [k for k, (s, _, w) in self._windows.items() if now - s >= w]:
             del self._windows[key]
         if len(self._windows) >= self._max:
             self._windows.clear()
@@ -63,14 +69,16 @@ class SqlRateLimiter:
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self.fallback = MemoryRateLimiter()
+        self._hits = 0
         with db.transaction() as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS rate_limits (bucket TEXT PRIMARY KEY, "
                 "window_start DOUBLE PRECISION NOT NULL, count BIGINT NOT NULL)"
             )
 
-    def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
+    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
         try:
+            self._prune(now)
             row = self.db.statement(
                 "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) "
                 "ON CONFLICT (bucket) DO UPDATE SET "
@@ -79,11 +87,18 @@ class SqlRateLimiter:
                 "window_start = CASE WHEN rate_limits.window_start <= ? THEN ? "
                 "ELSE rate_limits.window_start END "
                 "RETURNING window_start, count",
-                (bucket, now, now - WINDOW, now - WINDOW, now),
+                (bucket, now, now - window, now - window, now),
             )
         except Exception:
             log.warning("rate-limit store unreachable; limiting in this process only")
-            return self.fallback.hit(bucket, limit, now)
+            return self.fallback.hit(bucket, limit, now, window)
         if row is None:  # pragma: no cover - RETURNING always yields the row
-            return self.fallback.hit(bucket, limit, now)
-        return decide(limit, float(row[0]), int(row[1]), now)
+            return self.fallback.hit(bucket, limit, now, window)
+        return decide(limit, float(row[0]), int(row[1]), now, window)
+
+    def _prune(self, now: float) -> None:
+        """Now and then, drop rows no window still needs (buckets keyed by address or
+        email would otherwise pile up for ever)."""
+        self._hits += 1
+        if self._hits % PRUNE_EVERY == 1:
+            self.db.statement("DELETE FROM rate_limits WHERE window_start < ?", (now - MAX_WINDOW,))

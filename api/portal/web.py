@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from api.client_address import audit_address
 from api.context import run, services
 from api.errors import request_id
 from domain.account import Account
@@ -21,6 +22,12 @@ from infrastructure.sessions import SESSION_SECONDS
 
 SESSION_COOKIE = "experi_session"
 CSRF_COOKIE = "experi_csrf"
+# Pages load only their own stylesheet and script, post forms only to themselves, and
+# may not be framed.
+PAGE_CSP = (
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+    "object-src 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -78,18 +85,23 @@ def cleared_session() -> Cookie:
 
 
 def page(
-    name: str, status: int = 200, cookies: list[Cookie] | None = None, **context: Any
+    name: str,
+    status: int = 200,
+    cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
+    **context: Any,
 ) -> Template:
     return Template(
         template_name=name,
         context=context,
         status_code=status,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",
         cookies=cookies or [],
         headers={
             "Cache-Control": "no-store",
             "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+            "Content-Security-Policy": PAGE_CSP,
+            **(headers or {}),
         },
     )
 
@@ -99,13 +111,12 @@ def go(to: str, cookies: list[Cookie] | None = None) -> Response[Any]:
 
 
 def user_meta(request: Request[Any, Any, Any], v: Visitor) -> Meta:
-    client = request.client
     return Meta(
         actorType="user",
         actorId=str(v.user.id),
         actorName=v.user.email,
         requestId=request_id(request.scope),
-        ip=client.host if client else None,
+        ip=audit_address(request.scope),
         userAgent=(request.headers.get("user-agent") or "")[:300] or None,
     )
 

@@ -303,3 +303,40 @@ def test_requests_are_served_when_the_limit_store_is_unreachable(
     services.limiter = limiter
     r = client.get("/api/v1/clients", headers=tenant.headers)
     assert r.status_code == 200 and r.headers["x-ratelimit-remaining"] == "999"
+
+
+def test_a_revoked_key_id_costs_no_bcrypt_whatever_the_secret_and_counts_as_failures(
+    client: TestClient[Any],
+    tenant: Tenant,
+    services: Services,
+) -> None:
+    services.app.revoke_key(tenant.key_id, META)
+    prefix = tenant.token.rsplit("_", 1)[0]
+    before = services.auth.bcrypt_calls
+    statuses = [
+        client.get(
+            "/api/v1/clients", headers={"Authorization": f"Bearer {prefix}_{i:048x}"}
+        ).status_code
+        for i in range(20)
+    ]
+    assert statuses == [401] * 20
+    assert services.auth.bcrypt_calls - before <= 1
+    # Each of those was a failure from this address: 10 more are allowed, then 429.
+    rest = [
+        client.get("/api/v1/clients", headers={"Authorization": "Bearer nope"}).status_code
+        for _ in range(FAILURES_PER_MINUTE - 20 + 1)
+    ]
+    assert rest == [401] * (FAILURES_PER_MINUTE - 20) + [429]
+
+
+def test_a_revoked_key_that_was_in_use_is_refused_and_counted(
+    services: Services, tenant: Tenant
+) -> None:
+    from domain.errors import Unauthenticated
+
+    now = time.time()
+    services.auth.authenticate(tenant.token, "192.0.2.1", now)
+    services.app.revoke_key(tenant.key_id, META)
+    with pytest.raises(Unauthenticated, match="revoked"):
+        services.auth.authenticate(tenant.token, "192.0.2.1", now + 2.5)
+    assert services.auth.failures.peek("192.0.2.1", now + 2.5).remaining == FAILURES_PER_MINUTE - 1

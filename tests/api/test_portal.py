@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,10 +11,11 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.wiring import Services
+from api.portal.sign_in import SIGNUPS_PER_HOUR, email_bucket
+from api.wiring import Services, build_services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
-from tests.support import META
+from tests.support import META, FakeClock
 
 PASSWORD = "a long enough password"
 
@@ -171,3 +173,59 @@ def test_keys_need_approval_and_stay_within_the_account(
         "/dashboard/developer/keys", data={"csrf": token, "name": "bad", "scopes": ["root"]}
     )
     assert r.status_code == 400 and "Unknown scopes" in r.text
+
+
+def test_login_attempts_are_counted_across_processes(settings: Settings) -> None:
+    # Two service stacks on one database stand for two server processes.
+    stacks = [build_services(settings, FakeClock()) for _ in range(2)]
+    apps = [create_app(settings, services=s) for s in stacks]
+    for app in apps:
+        app.log_requests = False
+    with (
+        TestClient(apps[0], base_url="https://testserver.local") as first,
+        TestClient(apps[1], base_url="https://testserver.local") as second,
+    ):
+        tokens = [csrf_of(web.get("/login").text) for web in (first, second)]
+        statuses = [
+            (first, second)[i % 2]
+            .post(
+                "/login",
+                data={"csrf": tokens[i % 2], "email": f"who{i}@y.example", "password": "nope"},
+            )
+            .status_code
+            for i in range(11)
+        ]
+    assert statuses == [400] * 10 + [429]
+
+
+def test_one_email_is_locked_whichever_process_is_asked(settings: Settings) -> None:
+    stacks = [build_services(settings, FakeClock()) for _ in range(2)]
+    try:
+        now = time.time()
+        hits = [
+            stacks[i % 2].shared_limiter.hit(email_bucket("me@shop.example"), 10, now)
+            for i in range(11)
+        ]
+    finally:
+        for s in stacks:
+            s.close()
+    assert [h.allowed for h in hits] == [True] * 10 + [False]
+
+
+def test_sign_ups_are_limited_per_address(web: TestClient[Any], services: Services) -> None:
+    statuses = []
+    for i in range(SIGNUPS_PER_HOUR + 1):
+        web.cookies.clear()
+        statuses.append(sign_up(web, email=f"user{i}@shop.example").status_code)
+    assert statuses == [303] * SIGNUPS_PER_HOUR + [429]
+    web.cookies.clear()
+    refused = sign_up(web, email="late@shop.example")
+    assert refused.status_code == 429 and 60 < int(refused.headers["retry-after"]) <= 3600
+    assert "Too many sign-ups" in refused.text
+    assert len(services.queries.list_accounts()) == SIGNUPS_PER_HOUR
+
+
+def test_a_form_error_at_sign_up_does_not_use_up_the_allowance(web: TestClient[Any]) -> None:
+    for _ in range(SIGNUPS_PER_HOUR + 2):
+        assert sign_up(web, password="short").status_code == 400
+    assert sign_up(web).status_code == 303

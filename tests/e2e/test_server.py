@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -86,24 +86,33 @@ def base_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def test_first_start_prints_a_working_demo_key_once(settings: Settings) -> None:
+def test_first_start_writes_the_demo_key_to_a_private_file_and_prints_no_secret(
+    settings: Settings,
+) -> None:
     env = base_env(settings)
+    key_file = settings.data_dir.resolve() / "demo-api-key"
     if not settings.embedded:
         # With EXPERI_DATABASE_URL set there is never a demo account.
         with server(env) as (_, served):
             assert "exp_live_" not in served.stop()
+        assert not key_file.exists()
         return
     with server(env) as (base, served):
         output = served.stop()
-    match = re.search(r"(exp_live_\S+)", output)
-    assert match, output
-    key = match.group(1)
+    assert "exp_live_" not in output
+    assert str(key_file) in output
+    for where in ("/api/v1", "/docs", "/login"):
+        assert f"{base}{where}" in output
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert key.startswith("exp_live_") and key.split("_")[2] in output  # the key id only
     with server(env) as (base, served):
         headers = {"Authorization": f"Bearer {key}"}
         created = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers)
         assert created.status_code == 201
         second_output = served.stop()
-    assert "exp_live_" not in second_output  # printed once, on the first start only
+    assert "exp_live_" not in second_output and str(key_file) not in second_output
+    assert key_file.read_text().strip() == key  # made once, on the first start only
 
 
 def test_a_served_api_keeps_data_across_restarts(settings: Settings) -> None:
