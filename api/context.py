@@ -10,6 +10,7 @@ import anyio.to_thread
 from litestar import Request
 from litestar.exceptions import HTTPException
 
+from api.client_address import audit_address
 from api.errors import request_id
 from api.validation import decode_json
 from api.wiring import Services
@@ -18,6 +19,8 @@ from domain.errors import InvalidInput
 from domain.meta import Meta
 
 T = TypeVar("T")
+# Cursors this server hands out are a few dozen characters; a longer one is not ours.
+MAX_CURSOR = 512
 
 
 def services(request: Request[Any, Any, Any]) -> Services:
@@ -30,15 +33,18 @@ def principal(request: Request[Any, Any, Any]) -> Principal:
 
 def meta(request: Request[Any, Any, Any]) -> Meta:
     p = principal(request)
-    client = request.client
-    return Meta(
+    result = Meta(
         actorType="api_key",
         actorId=str(p.key_id),
         actorName=p.key_name,
         requestId=request_id(request.scope),
-        ip=client.host if client else None,
+        ip=audit_address(request.scope),
         userAgent=(request.headers.get("user-agent") or "")[:300] or None,
     )
+    operation = request.scope.get("experi_operation")
+    if isinstance(operation, str):
+        result["operationId"] = operation
+    return result
 
 
 async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -76,6 +82,8 @@ def page_params(request: Request[Any, Any, Any]) -> tuple[int, str | None]:
         if not 1 <= limit <= 100:
             raise InvalidInput.field("limit", "Must be a whole number between 1 and 100")
     cursor = request.query_params.get("cursor") or None
+    if cursor is not None and len(cursor) > MAX_CURSOR:
+        raise InvalidInput.field("cursor", "Invalid cursor")
     return limit, cursor
 
 

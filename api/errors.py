@@ -20,6 +20,7 @@ from domain.errors import (
     StateConflict,
     Unauthenticated,
 )
+from infrastructure.sql import UNAVAILABLE_ERRORS
 
 log = logging.getLogger("experi.errors")
 
@@ -132,12 +133,27 @@ def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Anything unexpected: a 500 that names the request, with the traceback in the log only."""
     rid = request_id(request.scope)
-    log.error("unhandled error in request %s", rid, exc_info=exc)
+    log.exception("unhandled error in request %s", rid, exc_info=exc)
     return error_response(500, "Internal server error", {"requestId": rid})
 
 
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database is down or restarting: 503, and the client may retry shortly."""
+    log.warning(
+        "database unavailable (request %s): %s: %s",
+        request_id(request.scope),
+        type(exc).__name__,
+        str(exc)[:200],
+    )
+    return error_response(
+        503, "The database is unavailable; retry shortly", headers={"Retry-After": "1"}
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    **dict.fromkeys(UNAVAILABLE_ERRORS, unavailable_handler),
     DomainError: domain_error_handler,
     InvalidCursor: cursor_error_handler,
     ApiError: api_error_handler,

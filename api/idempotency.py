@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from typing import Any
+from uuid import NAMESPACE_URL, uuid5
 
 from litestar.exceptions import HTTPException
 
@@ -12,6 +13,7 @@ from api.context import run
 from api.errors import ApiError
 
 MAX_BODY = 1024 * 1024
+OPERATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/idempotent-operation")
 
 
 def valid_key(key: str) -> bool:
@@ -71,6 +73,9 @@ async def run_idempotent(
         await send({"type": "http.response.body", "body": outcome.body, "more_body": False})
         return
 
+    # The ids the command creates derive from the key, so a re-run (after a 5xx, or
+    # after the first attempt died with its process) finds what the first one stored.
+    scope["experi_operation"] = str(uuid5(OPERATION_NAMESPACE, f"{api_key_id}\n{key}"))
     sent_body = False
 
     async def replay_receive() -> Any:
@@ -100,7 +105,9 @@ async def run_idempotent(
     except BaseException:
         await run(store.abandon, api_key_id, key)
         raise
-    if status >= 500:
+    # A refusal for load (429) or a failure on our side (5xx) is not an outcome to
+    # replay: a retry runs again, and finds whatever the first attempt committed.
+    if status == 429 or status >= 500:
         await run(store.abandon, api_key_id, key)
     else:
         await run(store.finish, api_key_id, key, status, b"".join(parts), location)

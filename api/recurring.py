@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -27,16 +28,29 @@ FIELDS = (
 )  # fmt: skip
 
 
-def read_template(data: Any, *, partial: bool) -> dict[str, Any]:
+def start_window(today: date) -> tuple[date, date]:
+    """The startDate a template may have: the last 366 days and the next 10 years."""
+    try:
+        latest = today.replace(year=today.year + 10)
+    except ValueError:  # 29 February ten years on does not exist
+        latest = today.replace(year=today.year + 10, day=28)
+    return today - timedelta(days=366), latest
+
+
+def read_template(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
     r = Reader(data)
     r.only(FIELDS)
     lines = r.items("lineItems", read_line, required=not partial, lo=1, hi=500)
     max_occ = r.data.get("maxOccurrences", MISSING)
+    earliest, latest = start_window(today)
+    interval = r.integer("interval", lo=1, hi=365)
+    if not partial and "interval" not in r.data:
+        interval = 1  # the contract's default; a null interval is refused, not defaulted
     values = {
         "client_id": r.uuid("clientId", required=not partial),
         "frequency": r.choice("frequency", FREQUENCIES, required=not partial),
-        "interval": r.integer("interval", lo=1, hi=365),
-        "start_date": r.date("startDate", required=not partial),
+        "interval": interval,
+        "start_date": r.date("startDate", required=not partial, earliest=earliest, latest=latest),
         "end_date": r.date("endDate", nullable=True),
         "max_occurrences": None
         if max_occ is None
@@ -100,8 +114,9 @@ class RecurringController(Controller):
         summary="Create a recurring invoice",
     )
     async def create(self, request: Request[Any, Any, Any]) -> Response[RecurringOut]:
-        fields = read_template(await json_body(request), partial=False)
         app = services(request).app
+        today = app.clock.now().date()
+        fields = read_template(await json_body(request), partial=False, today=today)
         template = await run(
             app.create_recurring,
             principal(request).account_id,
@@ -141,8 +156,9 @@ class RecurringController(Controller):
 
     async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> RecurringOut:
         ident = parse_template_id(raw_id)
-        changes = read_template(await json_body(request), partial=True)
         app = services(request).app
+        today = app.clock.now().date()
+        changes = read_template(await json_body(request), partial=True, today=today)
         template = await run(
             app.update_recurring, principal(request).account_id, ident, changes, meta(request)
         )

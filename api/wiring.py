@@ -14,17 +14,21 @@ from infrastructure.idempotency import IdempotencyStore
 from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.passwords import Argon2Passwords
-from infrastructure.pdf import InvoicePdf
+from infrastructure.pdf import InvoicePdf, RenderCache
 from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
 from infrastructure.scheduler import RecurringRunner
+from infrastructure.send_quota import SqlSendQuota
 from infrastructure.sessions import KeyUsage, SessionStore
 from infrastructure.settings import Settings
+from infrastructure.signing import DigestSigner
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
+from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
 from projections.clients_view import ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
+from projections.ownership import OwnerLookup
 from projections.projector import Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
@@ -40,11 +44,13 @@ class Services:
     queries: ReadModelQueries
     auth: Authenticator
     limiter: RateLimiter
+    shared_limiter: SqlRateLimiter  # in the database on both backends (portal log-in, sign-up)
     idempotency: IdempotencyStore
     outbox: OutboxWorker
     recurring: RecurringRunner
     sessions: SessionStore
     key_usage: KeyUsage
+    signer: DigestSigner
 
     def start_background_jobs(self) -> None:
         if self.settings.background_jobs:
@@ -69,23 +75,29 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.smtp_url
         else FileMailer(settings.data_dir / "outbox")
     )
-    app.document = InvoicePdf()
+    app.document = RenderCache(InvoicePdf())
     app.passwords = Argon2Passwords()
     app.email_from = settings.email_from
     app.delivery_policy = DeliveryPolicy(settings.email_max_attempts, settings.email_retry_seconds)
     db = open_database(settings)
+    app.send_quota = SqlSendQuota(
+        db, settings.email_hourly_limit, settings.email_recipient_daily_limit
+    )
     codec = StateCodec(app.mapper)
     clients, invoices = ClientsView(codec), InvoicesView(codec)
     recurring = RecurringView(codec)
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     views: list[View] = [clients, invoices, recurring, accounts, keys, AuditView(), OutboxView()]
+    views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     projector = Projector(db, app, views)
     projector.setup()
     app.on_saved(projector.catch_up)
+    app.owns = OwnerLookup(db, projector).owns
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys)
-    # Shared limits need a shared store; the embedded default limits per process.
-    limiter: RateLimiter = SqlRateLimiter(db) if db.dialect == "postgresql" else MemoryRateLimiter()
+    # Shared limits need a shared store; the embedded default limits API keys per process.
+    shared_limiter = SqlRateLimiter(db)
+    limiter: RateLimiter = shared_limiter if db.dialect == "postgresql" else MemoryRateLimiter()
     return Services(
         settings=settings,
         app=app,
@@ -94,9 +106,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         queries=queries,
         auth=Authenticator(app, on_use=key_usage.record),
         limiter=limiter,
-        idempotency=IdempotencyStore(db),
+        shared_limiter=shared_limiter,
+        idempotency=IdempotencyStore(db, settings.idempotency_stale_seconds),
         outbox=OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds),
         recurring=RecurringRunner(app, queries, settings.recurring_interval_seconds),
         sessions=SessionStore(db),
         key_usage=key_usage,
+        signer=DigestSigner(db),
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 import random
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
@@ -19,31 +20,68 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Operationa
 from application import transcodings
 from application.ports import Clock, KeyHasher, SystemClock
 from domain.errors import NotFound
+from domain.meta import Meta
 
 P = ParamSpec("P")
 R = TypeVar("R")
 A = TypeVar("A", bound=Aggregate)
 
 MAX_ATTEMPTS = 50
+logger = logging.getLogger("experi.commands")
+
+
+def operation_id(meta: Meta) -> UUID | None:
+    """The id a request's Idempotency-Key gives the object its command creates."""
+    raw = meta.get("operationId")
+    return UUID(raw) if raw else None
+
+
+class _Attempt:
+    """What one run of a command has done so far: started saving, committed."""
+
+    __slots__ = ("committed", "saving")
+
+    def __init__(self) -> None:
+        self.saving = False
+        self.committed = False
+
+
+def _attempts(app: object) -> list[_Attempt]:
+    """The commands of `app` running in this thread, outermost first."""
+    running: threading.local = app._running  # type: ignore[attr-defined]
+    stack: list[_Attempt] | None = getattr(running, "stack", None)
+    if stack is None:
+        stack = running.stack = []
+    return stack
 
 
 def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
     """Run a get -> change -> save command again when another writer got there first.
 
-    A version conflict means nothing of this attempt was stored, so running the
-    whole command again (reading the aggregates afresh) is safe.
+    Only a version conflict (IntegrityError) raised before this attempt committed
+    anything is retried, and an OperationalError (a lock or pool timeout) only while
+    the command was still reading, before it began to save: in both cases nothing of
+    the attempt was stored, so running it again from fresh reads is safe. Anything
+    raised once a save began, or after a commit, is never retried.
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(MAX_ATTEMPTS):
+            state = _Attempt()
+            _attempts(args[0]).append(state)
             try:
                 return func(*args, **kwargs)
-            except (IntegrityError, OperationalError):
-                if attempt == MAX_ATTEMPTS - 1:
+            except IntegrityError:
+                if state.committed or attempt == MAX_ATTEMPTS - 1:
                     raise
-                # Full jitter, so that the losers of a race do not collide again.
-                time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
+            except OperationalError:
+                if state.saving or attempt == MAX_ATTEMPTS - 1:
+                    raise
+            finally:
+                _attempts(args[0]).pop()
+            # Full jitter, so that the losers of a race do not collide again.
+            time.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
@@ -68,6 +106,13 @@ class ExperiBase(Application[UUID]):
         self._locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._deferred = threading.local()
+        self._running = threading.local()
+        # SQLite has one writer at a time: this process's writers queue here instead of
+        # failing with "database is locked"; other processes wait on the busy timeout.
+        sqlite = self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.sqlite"
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.RLock() if sqlite else nullcontext()
+        )
 
     @contextmanager
     def serialised(self, key: UUID) -> Iterator[None]:
@@ -93,11 +138,35 @@ class ExperiBase(Application[UUID]):
         self._after_save.append(callback)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
-        recordings = super().save(*objs, **kwargs)
+        for state in _attempts(self):
+            state.saving = True
+        with self._write_lock:
+            recordings = super().save(*objs, **kwargs)
         if not getattr(self._deferred, "active", False):
-            for callback in self._after_save:
-                callback()
+            self._after_commit()
         return recordings
+
+    def _record(self, processing_event: Any) -> Any:
+        recordings = super()._record(processing_event)
+        # Committed: from here on nothing may re-run the command or fail its response.
+        for state in _attempts(self):
+            state.committed = True
+        return recordings
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            logger.warning("a snapshot could not be taken after a commit", exc_info=True)
+
+    def _after_commit(self) -> None:
+        """Work that follows a commit (views catching up); a failure is logged, never
+        raised: the change is stored, and the next catch-up applies it."""
+        for callback in self._after_save:
+            try:
+                callback()
+            except Exception:
+                logger.warning("work after a commit failed; it is retried later", exc_info=True)
 
     @contextmanager
     def callbacks_deferred(self) -> Iterator[None]:
@@ -108,11 +177,27 @@ class ExperiBase(Application[UUID]):
             yield
         finally:
             self._deferred.active = False
-            for callback in self._after_save:
-                callback()
+            self._after_commit()
+
+    def earlier_result(self, cls: type[A], account_id: UUID, meta: Meta) -> A | None:
+        """What an earlier run of this same operation (same Idempotency-Key) created."""
+        op = operation_id(meta)
+        if op is None:
+            return None
+        try:
+            return self.get_owned(cls, account_id, op, cls.__name__)
+        except NotFound:
+            return None
+
+    # Set by the composition root: does this account own this id, by the read model?
+    # (None: the read model does not hold that kind.) Asked before any replay, so that
+    # another account's id costs what an unknown id costs, and not a replay more.
+    owns: Callable[[type, UUID, UUID], bool | None] | None = None
 
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
+        if self.owns is not None and self.owns(cls, account_id, obj_id) is False:
+            raise NotFound(f"{label} not found")
         try:
             obj: object = self.repository.get(obj_id)
         except AggregateNotFoundError:

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from application.base import ExperiBase, retry_on_conflict
+from application.base import ExperiBase, operation_id, retry_on_conflict
 from domain.client import Client
 from domain.meta import Meta
 
 
 class ClientCommands(ExperiBase):
     def create_client(self, account_id: UUID, details: dict[str, Any], meta: Meta) -> Client:
-        client = Client(account_id=account_id, details=details, at=self.clock.now(), meta=meta)
+        earlier = self.earlier_result(Client, account_id, meta)
+        if earlier is not None:
+            return earlier
+        client = Client(
+            id=operation_id(meta) or uuid4(),
+            account_id=account_id,
+            details=details,
+            at=self.clock.now(),
+            meta=meta,
+        )
         self.save(client)
         return client
 

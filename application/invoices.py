@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
-from application.base import ExperiBase, retry_on_conflict
+from application.base import ExperiBase, operation_id, retry_on_conflict
 from domain.account import Account
 from domain.client import Client
 from domain.errors import InvalidInput, NotFound
@@ -42,11 +42,17 @@ class NewInvoice:
 class InvoiceCommands(ExperiBase):
     def create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
         """Create an invoice with the account's next number, atomically with the number."""
+        op = operation_id(meta)
+        if op is not None:
+            new = replace(new, id=op)
         with self.serialised(counter_id(account_id)):
             return self._create_invoice(account_id, new, meta)
 
     @retry_on_conflict
     def _create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
+        earlier = self.earlier_result(Invoice, account_id, meta)
+        if earlier is not None:
+            return earlier
         counter, invoice = self.build_invoice(account_id, new, meta)
         # One save: the number and the invoice are stored together or not at all.
         self.save(counter, invoice)
@@ -127,9 +133,13 @@ class InvoiceCommands(ExperiBase):
         meta: Meta,
     ) -> tuple[Invoice, Payment]:
         invoice = self.get_invoice(account_id, invoice_id)
+        payment_id = operation_id(meta) or uuid4()
+        for earlier in invoice.payments:
+            if earlier.id == payment_id:  # this operation already ran: its result stands
+                return invoice, earlier
         now = self.clock.now()
         payment = invoice.record_payment(
-            uuid4(), amount, payment_date or now.date(), payment_method, reference, now, meta
+            payment_id, amount, payment_date or now.date(), payment_method, reference, now, meta
         )
         self.save(invoice)
         return invoice, payment

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from application.base import ExperiBase, retry_on_conflict
-from application.ports import InvoiceDocument, Mailer, OutgoingEmail
+from application.base import ExperiBase, operation_id, retry_on_conflict
+from application.ports import InvoiceDocument, Mailer, OutgoingEmail, SendQuota
 from domain import money
 from domain.account import Account
 from domain.client import Client
@@ -17,6 +20,7 @@ from domain.meta import Meta, system_meta
 from domain.values import QUEUED, Email
 
 DELIVERY_ACTOR = system_meta("email-delivery")
+log = logging.getLogger("experi.sending")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class SendCommands(ExperiBase):
     document: InvoiceDocument | None = None
     email_from: str = "invoices@localhost"
     delivery_policy: DeliveryPolicy = DeliveryPolicy()
+    send_quota: SendQuota | None = None  # no caps unless one is configured
 
     @retry_on_conflict
     def send_invoice(
@@ -55,22 +60,51 @@ class SendCommands(ExperiBase):
         meta: Meta,
     ) -> Invoice:
         invoice = self.get_owned(Invoice, account_id, invoice_id, "Invoice")
+        email_id = operation_id(meta) or uuid4()
+        if any(e.id == email_id for e in invoice.emails):
+            return invoice  # this operation already queued its email
         account = self.get_typed(Account, account_id, "Account")
         client = self.get_owned(Client, account_id, invoice.client_id, "Client")
         address = to_email or client.email
         if not address:
             raise InvalidInput.field("toEmail", "The client has no email address: give toEmail")
-        email = self.build_email(invoice, account, address, subject, body)
+        email = self.build_email(invoice, account, address, subject, body, email_id)
         invoice.send(email, self.clock.now(), meta)
-        self.save(invoice)
+        with self.counted_send(account_id, email):
+            self.save(invoice)
         return invoice
 
+    @contextmanager
+    def counted_send(self, account_id: UUID, email: Email) -> Iterator[None]:
+        """Count `email` against the account's sending caps (RateLimited when one is
+        reached) for a block that queues it; if the block fails, nothing was queued,
+        so the email is not counted either."""
+        quota = self.send_quota
+        if quota is None:
+            yield
+            return
+        quota.reserve(email.id, account_id, email.to_email, self.clock.now().timestamp())
+        try:
+            yield
+        except BaseException:
+            try:
+                quota.release(email.id)
+            except Exception:  # the block's own error is the one worth reporting
+                log.warning("an unqueued email could not be un-counted", exc_info=True)
+            raise
+
     def build_email(
-        self, invoice: Invoice, account: Account, to: str, subject: str | None, body: str | None
+        self,
+        invoice: Invoice,
+        account: Account,
+        to: str,
+        subject: str | None,
+        body: str | None,
+        email_id: UUID | None = None,
     ) -> Email:
         """An email of the invoice, with the contract's default subject and body."""
         seller = account.profile.get("business_name") or account.name
-        email_id = uuid4()
+        email_id = email_id or uuid4()
         return Email(
             id=email_id,
             to_email=to,

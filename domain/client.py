@@ -31,7 +31,9 @@ class Client(Aggregate):
     """A client of one account, with contact and address details."""
 
     @event("Created")
-    def __init__(self, account_id: UUID, details: dict[str, Any], at: datetime, meta: Meta) -> None:
+    def __init__(
+        self, id: UUID, account_id: UUID, details: dict[str, Any], at: datetime, meta: Meta
+    ) -> None:
         self.account_id = account_id
         self.details: dict[str, Any] = {name: details.get(name) for name in FIELDS}
         self.created_at = at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class Meta(TypedDict):
@@ -14,6 +14,9 @@ class Meta(TypedDict):
     requestId: str | None
     ip: str | None
     userAgent: str | None
+    # Set when the request carried an Idempotency-Key: the ids a command creates derive
+    # from it, so a command re-run for the same key finds its own earlier result.
+    operationId: NotRequired[str]
 
 
 def system_meta(name: str = "experi") -> Meta:

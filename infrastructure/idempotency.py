@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from application.ports import SqlDatabase
 
 KEEP_SECONDS = 48 * 3600  # the contract asks for at least 24 hours
-STALE_PENDING_SECONDS = 120  # a request in flight this long has died with its process
+STALE_PENDING_SECONDS = 30.0  # a request in flight this long has died with its process
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,9 @@ class Outcome:
 
 
 class IdempotencyStore:
-    def __init__(self, db: SqlDatabase) -> None:
+    def __init__(self, db: SqlDatabase, stale_seconds: float = STALE_PENDING_SECONDS) -> None:
         self.db = db
+        self.stale_seconds = stale_seconds
         blob = "BYTEA" if db.dialect == "postgresql" else "BLOB"
         with db.transaction() as cur:
             cur.execute(
@@ -42,7 +43,7 @@ class IdempotencyStore:
             row = cur.fetchone()
             expired = row is not None and (
                 now - row[5] > KEEP_SECONDS
-                or (row[1] == "pending" and now - row[5] > STALE_PENDING_SECONDS)
+                or (row[1] == "pending" and now - row[5] > self.stale_seconds)
             )
             if row is None or expired:
                 cur.execute(

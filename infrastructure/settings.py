@@ -24,6 +24,13 @@ class Settings:
     email_retry_seconds: float = 30.0
     email_claim_seconds: float = 120.0
     recurring_interval_seconds: float = 60.0
+    email_hourly_limit: int = 200  # emails an account may send per hour
+    email_recipient_daily_limit: int = 20  # emails an account may send one address per day
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed
+    hsts: bool = False  # send Strict-Transport-Security (the server is reached over HTTPS)
+    # An Idempotency-Key request still marked in flight after this long died with its
+    # process; a retry then runs it again and finds what the first run committed.
+    idempotency_stale_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +51,13 @@ class Settings:
             email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
             email_claim_seconds=float(env.get("EXPERI_EMAIL_CLAIM_SECONDS") or 120),
             recurring_interval_seconds=float(env.get("EXPERI_RECURRING_INTERVAL_SECONDS") or 60),
+            email_hourly_limit=int(env.get("EXPERI_EMAIL_HOURLY_LIMIT") or 200),
+            email_recipient_daily_limit=int(env.get("EXPERI_EMAIL_RECIPIENT_DAILY_LIMIT") or 20),
+            trusted_proxies=tuple(
+                p.strip() for p in (env.get("EXPERI_TRUSTED_PROXIES") or "").split(",") if p.strip()
+            ),
+            idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 30),
+            hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
         )
 
     @property

@@ -10,9 +10,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from eventsourcing.persistence import PersistenceError
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.settings import PostgresParams, Settings
+
+# What a database that is down, restarting or overloaded raises: the request may be
+# retried once it is back (503), unlike a bug (500).
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    PersistenceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    PoolTimeout,
+    sqlite3.OperationalError,
+)
 
 
 class SQLiteCursor:

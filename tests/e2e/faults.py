@@ -1,0 +1,142 @@
+"""Fault tools for end-to-end tests: a server that can be SIGKILLed whole, and a private
+PostgreSQL cluster that can be stopped and started while a server uses it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.test_server import EXPERI, free_port
+
+
+class KillableServer:
+    """`experi serve` in its own process group, so a SIGKILL takes every worker at once."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None) -> None:
+        self.env = env
+        self.workers = workers
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = Path(tempfile.mkstemp(prefix="experi-fault-", suffix=".log")[1])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> KillableServer:
+        with self.log.open("a") as sink:
+            self.proc = subprocess.Popen(
+                [*EXPERI, "serve", "--port", str(self.port), "--workers", str(self.workers)],
+                env=self.env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/health/live", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown, no cleanup, like a power cut."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        self.log.unlink(missing_ok=True)
+
+
+def postgres_bin() -> Path | None:
+    root = Path("/usr/lib/postgresql")
+    if not root.is_dir():
+        return None
+    versions = sorted((p for p in root.iterdir() if (p / "bin" / "initdb").exists()), key=str)
+    return versions[-1] / "bin" if versions else None
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster on its own port, owned by the `postgres` user."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.dir = Path(tempfile.mkdtemp(prefix="experi-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *args: str) -> None:
+        command = [str(a) for a in args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> PrivateCluster:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        data = self.dir / "data"
+        self._as_postgres(self.bin / "initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
+        return self
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(
+            self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-o", options,
+            "-l", str(self.dir / "log"), "-w", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self._as_postgres(
+            self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop"
+        )
+
+    def destroy(self) -> None:
+        with suppress(subprocess.CalledProcessError):
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def private_cluster() -> Iterator[PrivateCluster | None]:
+    """A running private cluster, or None where one cannot be made (no binaries, not
+    root and not the postgres user)."""
+    bin_dir = postgres_bin()
+    can_switch = os.geteuid() == 0 and shutil.which("runuser") is not None
+    if bin_dir is None or not (can_switch or _is_postgres_user()):
+        yield None
+        return
+    cluster = PrivateCluster(bin_dir).init()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+def _is_postgres_user() -> bool:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name == "postgres"
+    except (ImportError, KeyError):
+        return False
