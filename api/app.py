@@ -34,8 +34,8 @@ from api.portal.developer import DeveloperController
 from api.portal.sign_in import SignInController
 from api.recurring import RecurringController
 from api.responses import ExperiResponse
-from api.wiring import Services, build_services
 from application.ports import Clock
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 
 MAX_BODY = 1024 * 1024

@@ -12,9 +12,9 @@ from api import render
 from api.context import page_params, principal, run, services
 from api.schemas import AuditEntry, AuditList, Struct
 from api.validation import _DATE, _DATETIME
-from api.wiring import Services
 from application.ports import Page
 from domain.errors import InvalidInput
+from infrastructure.bootstrap import Services
 from projections import audit_chain
 from projections.audit_log import AuditFilter
 from projections.audit_view import timestamp

@@ -13,10 +13,10 @@ from uuid import UUID
 import msgspec
 
 from api.account import PROFILE, account_out, read_profile
-from api.wiring import Services, build_services
 from domain.account import PRO
 from domain.errors import DomainError
 from domain.meta import system_meta
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 from infrastructure.signing import Digest
 from projections.audit_chain import account_ids

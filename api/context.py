@@ -13,10 +13,10 @@ from litestar.exceptions import HTTPException
 from api.client_address import audit_address
 from api.errors import request_id
 from api.validation import decode_json
-from api.wiring import Services
 from application.accounts import Principal
 from domain.errors import InvalidInput
 from domain.meta import Meta
+from infrastructure.bootstrap import Services
 
 T = TypeVar("T")
 # Cursors this server hands out are a few dozen characters; a longer one is not ours.

@@ -13,11 +13,11 @@ import time
 from datetime import date
 from decimal import Decimal
 
-from api.wiring import build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
 from domain.meta import system_meta
 from domain.values import LineItem
+from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 
 META = system_meta("bench")

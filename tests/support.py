@@ -10,8 +10,8 @@ from typing import Any
 
 import psycopg
 
-from api.wiring import Services
 from domain.meta import system_meta
+from infrastructure.bootstrap import Services
 
 POSTGRES_URL = os.environ.get(
     "EXPERI_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api import cli
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from infrastructure.signing import digest_message
 from tests.api.helpers import create_client

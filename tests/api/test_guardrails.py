@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.wiring import Services
 from application.authentication import FAILURES_PER_MINUTE
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice
 from tests.support import META, Tenant
 

@@ -19,7 +19,7 @@ from api.account import PROFILE
 from api.clients import FIELDS as CLIENT_FIELDS
 from api.invoice_input import INVOICE_FIELDS
 from api.recurring import FIELDS as TEMPLATE_FIELDS
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from tests.api.helpers import EXAMPLE_CLIENT, create_client, create_invoice, example_invoice
 from tests.support import Tenant

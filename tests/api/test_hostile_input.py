@@ -12,7 +12,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice, example_invoice
 from tests.support import Tenant
 

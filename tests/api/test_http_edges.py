@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api import http_edges
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from tests.support import Tenant
 
 NO_BODY_HEADERS = {"x-request-id", "date", "set-cookie", "x-ratelimit-remaining"}

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from litestar.testing import TestClient
 
-from api.wiring import Services
 from application.invoices import NewInvoice
 from domain.values import LineItem
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice
 from tests.support import META, FakeClock, Tenant
 

@@ -14,8 +14,8 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.wiring import Services
 from application.sending import DeliveryPolicy
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from tests.api.helpers import create_client, create_invoice
 from tests.api.test_portal import PASSWORD, csrf_of, sign_up

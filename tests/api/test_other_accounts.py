@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.requests import RECURRING_EXAMPLE
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice
 from tests.support import Tenant
 

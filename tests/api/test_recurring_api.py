@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client
 from tests.support import FakeClock, Tenant
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice
 from tests.support import Tenant
 

@@ -12,8 +12,8 @@ from litestar.testing import TestClient
 
 from api.access_log import AccessLoggedLitestar
 from api.client_address import resolve, trusted_networks
-from api.wiring import Services
 from application.authentication import FAILURES_PER_MINUTE
+from infrastructure.bootstrap import Services
 from projections.audit_log import AuditFilter
 from tests.support import Tenant
 

@@ -11,10 +11,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from api.wiring import build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
 from domain.values import LineItem
+from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 from tests.e2e.test_server import EXPERI, base_env, server
 from tests.support import META, FakeClock, Tenant, make_tenant

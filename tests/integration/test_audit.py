@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from api import cli
-from api.wiring import Services
 from application.invoices import NewInvoice
 from domain.meta import Meta
 from domain.values import LineItem
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter, verify_chain
 from tests.support import META, make_tenant

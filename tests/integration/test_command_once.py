@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from api.wiring import Services, build_services
 from application.invoices import NewInvoice
 from domain.meta import Meta
 from domain.values import LineItem
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
-from api.wiring import Services, build_services
 from application.invoices import NewInvoice
 from domain.errors import DomainError
 from domain.values import LineItem
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
 

@@ -6,10 +6,10 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from api.wiring import Services, build_services
 from application.invoices import NewInvoice
 from application.ports import InvoiceFilter
 from domain.values import LineItem
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
 

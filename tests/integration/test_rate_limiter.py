@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any
 
-from api.wiring import Services
+from infrastructure.bootstrap import Services
 from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
 
 

@@ -8,11 +8,11 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from api.wiring import Services, build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
 from domain.recurring import RecurringInvoice
 from domain.values import LineItem
+from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
 from tests.support import META, FakeClock, Tenant, make_tenant

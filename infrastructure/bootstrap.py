@@ -1,4 +1,4 @@
-"""Builds the application, its database and its projections from settings."""
+"""The composition root: builds the application, its database, views and services from settings."""
 
 from __future__ import annotations
 
