@@ -36,3 +36,10 @@ class ClientCommands(ExperiBase):
         client.update(changes, self.clock.now(), meta)
         self.save(client)
         return client
+
+    @retry_on_conflict
+    def archive_client(self, account_id: UUID, client_id: UUID, meta: Meta) -> Client:
+        client = self.get_client(account_id, client_id)
+        client.archive(self.clock.now(), meta)
+        self.save(client)
+        return client

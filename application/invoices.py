@@ -62,7 +62,9 @@ class InvoiceCommands(ExperiBase):
         self, account_id: UUID, new: NewInvoice, meta: Meta
     ) -> tuple[InvoiceCounter, Invoice]:
         """A new invoice with the account's next number, not yet saved (nor is the number)."""
-        self.check_client(account_id, new.client_id)
+        # A template goes on invoicing a client archived after it was set up.
+        recurring = new.recurring_invoice_id is not None
+        self.check_client(account_id, new.client_id, allow_archived=recurring)
         now = self.clock.now()
         issue_date = new.issue_date or now.date()
         due_date = new.due_date or issue_date + timedelta(days=DEFAULT_TERMS_DAYS)
@@ -100,11 +102,15 @@ class InvoiceCommands(ExperiBase):
             raise TypeError("invoice counter id collides with another aggregate")
         return counter
 
-    def check_client(self, account_id: UUID, client_id: UUID) -> None:
+    def check_client(
+        self, account_id: UUID, client_id: UUID, *, allow_archived: bool = False
+    ) -> None:
         try:
-            self.get_owned(Client, account_id, client_id, "Client")
+            client = self.get_owned(Client, account_id, client_id, "Client")
         except NotFound:
             raise InvalidInput.field("clientId", "No such client") from None
+        if not allow_archived:
+            client.check_not_archived()
 
     def get_invoice(self, account_id: UUID, invoice_id: UUID) -> Invoice:
         return self.get_owned(Invoice, account_id, invoice_id, "Invoice")

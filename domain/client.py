@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import InvalidInput
 from domain.meta import Meta
 
 # Client fields in their domain (snake_case) names; all but name are optional.
@@ -38,6 +39,7 @@ class Client(Aggregate):
         self.details: dict[str, Any] = {name: details.get(name) for name in FIELDS}
         self.created_at = at
         self.updated_at = at
+        self.archived_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -57,3 +59,19 @@ class Client(Aggregate):
     def _updated(self, changes: dict[str, Any], at: datetime, meta: Meta) -> None:
         self.details = {**self.details, **changes}
         self.updated_at = at
+
+    def archive(self, at: datetime, meta: Meta) -> None:
+        """Hide the client from lists; its invoices keep it. Archiving again changes
+        nothing."""
+        if self.archived_at is None:
+            self._archived(account_id=self.account_id, at=at, meta=meta)
+
+    @event("Archived")
+    def _archived(self, account_id: UUID, at: datetime, meta: Meta) -> None:
+        # The account rides on the event so that views can file it without a lookup.
+        self.archived_at = at
+        self.updated_at = at
+
+    def check_not_archived(self) -> None:
+        if getattr(self, "archived_at", None) is not None:
+            raise InvalidInput.field("clientId", "This client is archived")

@@ -24,7 +24,7 @@ from infrastructure.signing import DigestSigner
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
 from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
-from projections.clients_view import ClientsView
+from projections.clients_view import ArchivedClientsView, ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
@@ -88,6 +88,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     recurring = RecurringView(codec)
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     views: list[View] = [clients, invoices, recurring, accounts, keys, AuditView(), OutboxView()]
+    views.append(ArchivedClientsView())
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     projector = Projector(db, app, views)
     projector.setup()

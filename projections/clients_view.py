@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 from uuid import UUID
 
-from application.ports import Page, SqlDatabase
+from eventsourcing.persistence import Notification
+
+from application.ports import Page, SqlCursor, SqlDatabase
 from domain.client import Client
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type
@@ -20,6 +23,7 @@ class ClientsView(AggregateView):
     table = "view_clients"
     aggregate_event = Client.Event
     columns = ("account_id", "name_lc", "company_lc", "email_lc")
+    archived_table = "view_clients_archived"
 
     def create_statements(self, dialect: str) -> list[str]:
         return [
@@ -41,10 +45,20 @@ class ClientsView(AggregateView):
         )
 
     def page(
-        self, db: SqlDatabase, account_id: UUID, search: str | None, limit: int, cursor: str | None
+        self,
+        db: SqlDatabase,
+        account_id: UUID,
+        search: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        include_archived: bool = False,
     ) -> Page:
         sql = f"SELECT id, version, state, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
+        if not include_archived:
+            sql += f" AND id NOT IN (SELECT id FROM {self.archived_table} WHERE account_id = ?)"
+            params.append(str(account_id))
         if search:
             pattern = like_pattern(search)
             sql += (
@@ -56,3 +70,28 @@ class ClientsView(AggregateView):
             db, sql, params, limit, cursor, "clients", seq_column=3
         )
         return Page(self.load_rows(rows), next_cursor)
+
+
+class ArchivedClientsView:
+    """The ids of archived clients, which lists leave out unless asked. A view of its own,
+    so that a store made before archiving existed catches up from its first event."""
+
+    table = ClientsView.archived_table
+
+    def __init__(self) -> None:
+        self.tables: Sequence[str] = (self.table,)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.table} "
+            "(id TEXT PRIMARY KEY, account_id TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {self.table}_account ON {self.table} (account_id)",
+        ]
+
+    def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
+        if isinstance(event, Client.Event) and type(event).__qualname__ == "Client.Archived":
+            cur.execute(
+                f"INSERT INTO {self.table} (id, account_id) VALUES (?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                (str(event.originator_id), str(cast(Any, event).account_id)),
+            )

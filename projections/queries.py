@@ -67,11 +67,19 @@ class ReadModelQueries:
         self.invoices = invoices
 
     def list_clients(
-        self, account_id: UUID, search: str | None, limit: int, cursor: str | None
+        self,
+        account_id: UUID,
+        search: str | None,
+        limit: int,
+        cursor: str | None,
+        *,
+        include_archived: bool = False,
     ) -> Page:
         search = search_term(search)
         self.projector.catch_up()
-        return self.clients.page(self.db, account_id, search, limit, cursor)
+        return self.clients.page(
+            self.db, account_id, search, limit, cursor, include_archived=include_archived
+        )
 
     def list_invoices(
         self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None
