@@ -10,10 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-import msgspec
-
-from api.account import PROFILE, account_out, read_profile
-from domain.account import PRO
+from domain.account import PRO, PROFILE_FIELDS, Account
 from domain.errors import DomainError
 from domain.meta import system_meta
 from infrastructure.bootstrap import Services, build_services
@@ -23,7 +20,7 @@ from projections.audit_chain import account_ids
 from projections.audit_log import verify_chain, verify_digest
 
 CLI_ACTOR = system_meta("experi-cli")
-PROFILE_OPTIONS = [d.replace("_", "-") for d, _ in PROFILE.values()]
+PROFILE_OPTIONS = [field.replace("_", "-") for field in PROFILE_FIELDS]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
+    except StoreMissing as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except DomainError as error:
         print(f"error: {error.message}", file=sys.stderr)
         for field, messages in error.details.items():
@@ -109,12 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_services() -> Services:
-    return build_services(Settings.from_env())
+class StoreMissing(Exception):
+    """An operator command was pointed at a store that does not exist."""
+
+
+def open_services(*, may_create: bool = False) -> Services:
+    """The services on the configured store, named on stderr (stdout may be JSON). Only
+    `accounts create` may start a new embedded store: any other command on a missing
+    one is a mistake (another data directory, a typo), not a request for an empty one."""
+    settings = Settings.from_env()
+    where = settings.describe_store()
+    if settings.dialect == "sqlite" and not settings.sqlite_path.exists():
+        if not may_create:
+            raise StoreMissing(
+                f"no store at {settings.sqlite_path}: set EXPERI_DATA_DIR (or "
+                "EXPERI_DATABASE_URL) to the server's, or create an account first"
+            )
+        print(f"experi: creating a new store: {where}", file=sys.stderr)
+    else:
+        print(f"experi: using {where}", file=sys.stderr)
+    return build_services(settings)
 
 
 def cmd_accounts_create(args: argparse.Namespace) -> int:
-    s = open_services()
+    s = open_services(may_create=True)
     try:
         account = s.app.create_account(
             args.name, args.email, args.plan.upper(), args.approve_api, CLI_ACTOR
@@ -181,21 +199,36 @@ def cmd_accounts_update(args: argparse.Namespace) -> int:
     raw = {"name": args.name} | {
         field.replace("-", "_"): getattr(args, field.replace("-", "_")) for field in PROFILE_OPTIONS
     }
-    changes = {k: (v or None) for k, v in raw.items() if v is not None}
-    if changes.get("name") is None:
-        changes.pop("name", None)
-    api_names = {"name": "name"} | {d: a for a, (d, _) in PROFILE.items()}
-    read_profile({api_names[k]: v for k, v in changes.items()})  # the API's validation
+    # An empty value clears a field; the account's own rules check the rest.
+    changes = {k: (v.strip() or None) for k, v in raw.items() if v is not None}
     s = open_services()
     try:
         account = s.app.update_profile(args.account_id, changes, CLI_ACTOR)
     finally:
         s.close()
     if args.json:
-        print(msgspec.json.encode(account_out(account)).decode())
+        print(json.dumps(account_json(account)))
     else:
         print(f"Updated account {account.id}")
     return 0
+
+
+def account_json(account: Account) -> dict[str, object]:
+    """The account as `GET /api/v1/account` shows it."""
+    profile = {camel(f): account.profile.get(f) for f in PROFILE_FIELDS}
+    profile["invoicePrefix"] = account.invoice_prefix
+    return {
+        "id": str(account.id),
+        "name": account.name,
+        "plan": account.plan,
+        "apiAccess": account.api_access,
+        **profile,
+    }
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -337,6 +370,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         finally:
             s.close()
     print_addresses(args.host, args.port)
+    print(f"  Store:          {settings.describe_store()}")
+    sys.stdout.flush()
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,

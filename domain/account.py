@@ -8,8 +8,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Forbidden, StateConflict
+from domain.errors import Forbidden, InvalidInput, StateConflict
 from domain.meta import Meta
+from domain.profile import profile_problems
 
 FREE, PRO = "FREE", "PRO"
 PLANS = (FREE, PRO)
@@ -77,6 +78,9 @@ class Account(Aggregate):
         self._api_access_changed(api_access=APPROVED, at=at, meta=meta)
 
     def update_profile(self, changes: dict[str, Any], at: datetime, meta: Meta) -> None:
+        problems = profile_problems(changes)
+        if problems:
+            raise InvalidInput("Validation failed", problems)
         current = {**self.profile, "name": self.name}
         changed = {k: v for k, v in changes.items() if current.get(k) != v}
         if changed:

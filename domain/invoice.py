@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -209,7 +209,8 @@ class Invoice(Aggregate):
         self.payments = (*self.payments, payment)
         if self.totals.amount_due <= 0:
             self.status = PAID
-            self.paid_at = at
+            # When the money arrived (the final payment's date), not when it was recorded.
+            self.paid_at = datetime.combine(payment.payment_date, time(0), UTC)
         else:
             self.status = PARTIALLY_PAID
         self.updated_at = at

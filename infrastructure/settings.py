@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import platformdirs
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,11 +33,15 @@ class Settings:
     # An Idempotency-Key request still marked in flight after this long died with its
     # process; a retry then runs it again and finds what the first run committed.
     idempotency_stale_seconds: float = 30.0
+    # Whom portal users write to for a plan change: whoever runs this server.
+    operator_contact: str = "the operator of this server"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        data_dir = Path(env.get("EXPERI_DATA_DIR") or "./experi-data")
+        # One place per user, whatever the working directory, so that `experi keys create`
+        # run from elsewhere finds the same store as the server.
+        data_dir = Path(env.get("EXPERI_DATA_DIR") or platformdirs.user_data_dir("experi"))
         url = env.get("EXPERI_DATABASE_URL") or ""
         return cls(
             database_url=url or f"sqlite:///{data_dir / 'experi.sqlite3'}",
@@ -56,6 +62,8 @@ class Settings:
             trusted_proxies=tuple(
                 p.strip() for p in (env.get("EXPERI_TRUSTED_PROXIES") or "").split(",") if p.strip()
             ),
+            operator_contact=(env.get("EXPERI_OPERATOR_CONTACT") or "").strip()
+            or "the operator of this server",
             idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 30),
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
         )
@@ -72,6 +80,13 @@ class Settings:
     @property
     def sqlite_path(self) -> Path:
         return Path(unquote(urlsplit(self.database_url).path[1:] or "experi.sqlite3"))
+
+    def describe_store(self) -> str:
+        """Where the data lives, for people (a PostgreSQL password is left out)."""
+        if self.dialect == "sqlite":
+            return f"SQLite file {self.sqlite_path}"
+        pg = self.postgres
+        return f"PostgreSQL database {pg.dbname} on {pg.host}:{pg.port} (schema {pg.schema})"
 
     @property
     def postgres(self) -> PostgresParams:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -10,7 +13,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 
 from api.context import run, services
-from api.portal.web import csrf_matches, expired, go, page, user_meta, visitor
+from api.portal.web import SESSION_COOKIE, csrf_matches, expired, go, page, user_meta, visitor
 from domain.account import APPROVED
 from domain.errors import DomainError
 from domain.scopes import SCOPES
@@ -22,6 +25,15 @@ def when(value: datetime | float | None) -> str:
     if isinstance(value, float):
         value = datetime.fromtimestamp(value, UTC)
     return value.astimezone(UTC).strftime("%d %b %Y %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class CreatedKey:
+    """A key just created, as the page shows it once."""
+
+    id: str
+    name: str
+    token: str
 
 
 class DeveloperController(Controller):
@@ -56,7 +68,15 @@ class DeveloperController(Controller):
         v = await visitor(request)
         if v is None:
             return go("/login")
-        return await self._listing(request, v, notice=request.query_params.get("notice"))
+        created = None
+        token = request.cookies.get(SESSION_COOKIE)
+        flash = (
+            await run(services(request).sessions.take_flash, token, time.time()) if token else None
+        )
+        if flash:
+            created = CreatedKey(**json.loads(flash))
+        notice = request.query_params.get("notice")
+        return await self._listing(request, v, created=created, notice=notice)
 
     @post("/keys")
     async def create_key(self, request: Request[Any, Any, Any]) -> Any:
@@ -77,7 +97,12 @@ class DeveloperController(Controller):
         except DomainError as error:
             detail = "; ".join(m for messages in error.details.values() for m in messages)
             return await self._listing(request, v, 400, error=detail or error.message)
-        return await self._listing(request, v, 201, created=new)
+        # Post/redirect/get: the secret is shown once by the page this redirects to, so
+        # reloading that page neither shows it again nor creates another key.
+        shown = {"id": str(new.key.id), "name": new.key.name, "token": new.token}
+        token = request.cookies.get(SESSION_COOKIE) or ""
+        await run(services(request).sessions.put_flash, token, json.dumps(shown), time.time())
+        return go("/dashboard/developer?notice=Key+created")
 
     @post("/keys/{key_id:str}/revoke")
     async def revoke_key(self, request: Request[Any, Any, Any], key_id: FromPath[str]) -> Any:

@@ -16,6 +16,7 @@ from litestar import Controller, Request, Response, get, post
 
 from api.client_address import audit_address, client_address
 from api.context import run, services
+from api.portal.forms import Form
 from api.portal.web import (
     anonymous_csrf,
     cleared_session,
@@ -26,7 +27,6 @@ from api.portal.web import (
     session_cookie,
     visitor,
 )
-from api.validation import Reader
 from application.ports import RateDecision
 from application.users import MIN_PASSWORD, InvalidCredentials
 from domain.errors import InvalidInput
@@ -72,16 +72,17 @@ class SignInController(Controller):
             return page(
                 "message.html", 403, title="Form expired", text="Reload the page and try again."
             )
-        r = Reader(dict(data))
-        email = r.email("email", required=True, nullable=False)
-        name = r.string("accountName", required=True, nullable=False, max_len=200)
+        form = Form(dict(data))
+        email = form.email("email")
+        name = form.text("accountName", "Account name", 200)
         password = str(data.get("password") or "")
         if len(password) < MIN_PASSWORD:
-            r.fail("password", f"Must be at least {MIN_PASSWORD} characters")
+            form.fail("password", f"Must be at least {MIN_PASSWORD} characters")
         values = {"email": data.get("email", ""), "accountName": data.get("accountName", "")}
         s = services(request)
         try:
-            r.check()
+            if form.errors:
+                raise InvalidInput("Validation failed", form.errors)
             bucket = f"signup-ip:{client_address(request.scope)}"
             decision = await run(s.shared_limiter.hit, bucket, SIGNUPS_PER_HOUR, time.time(), 3600)
             if not decision.allowed:

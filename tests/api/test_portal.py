@@ -159,8 +159,12 @@ def test_keys_need_approval_and_stay_within_the_account(
         "/dashboard/developer/keys",
         data={"csrf": token, "name": "CI", "scopes": ["clients:read", "audit:read"]},
     )
-    assert r.status_code == 201
+    assert r.status_code == 200 and r.history[0].status_code == 303  # post/redirect/get
     key = re.search(r'id="secret">(exp_live_[^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    # Reloading the page that showed the key neither shows it again nor makes another.
+    again = web.get("/dashboard/developer")
+    assert "exp_live_" not in again.text and 'id="secret"' not in again.text
+    assert len(services.queries.keys_of(account.id)) == 1
     assert services.auth.authenticate(key, "127.0.0.1", 0.0).scopes == {
         "clients:read",
         "audit:read",

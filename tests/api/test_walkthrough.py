@@ -63,10 +63,14 @@ def test_the_documented_example_end_to_end(client: TestClient, tenant: Tenant) -
     assert listing["summary"]["count"] == 1
     assert '"totalDue":{"GBP":800.00}' in outstanding.text
 
-    rest = client.post(f"/api/v1/invoices/{invoice_id}/paid", headers=tenant.headers)
+    rest = client.post(
+        f"/api/v1/invoices/{invoice_id}/paid",
+        json={"paymentDate": "2026-02-20"},
+        headers=tenant.headers,
+    )
     assert rest.status_code == 200
     final = rest.json()
-    assert final["status"] == "PAID" and final["paidAt"] is not None
+    assert final["status"] == "PAID" and final["paidAt"].startswith("2026-02-20T00:00:00")
     assert [p["amount"] for p in final["payments"]] == [100.00, 800.00]
     assert client.get("/api/v1/invoices/outstanding", headers=tenant.headers).json()["data"] == []
 

@@ -70,7 +70,7 @@ def local_only(page: object, base: str, blocked: list[str]) -> None:
 
 
 def test_the_developer_journey(settings: Settings, browser: object, shots: Path) -> None:
-    env = base_env(settings)
+    env = {**base_env(settings), "EXPERI_OPERATOR_CONTACT": "billing@brightops.example"}
     with server(env, workers=2) as (base, _):
         page = browser.new_page(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
         blocked: list[str] = []
@@ -83,7 +83,7 @@ def test_the_developer_journey(settings: Settings, browser: object, shots: Path)
         page.click("button[type=submit]")
         page.wait_for_url(f"{base}/dashboard")
         assert page.text_content("#plan") == "FREE"
-        assert "write to the Experi team" in page.content()
+        assert page.text_content("#operator-contact") == "billing@brightops.example"
         page.screenshot(path=str(shots / "1-dashboard-free.png"), full_page=True)
         account_id = page.text_content("p.lead code")
         assert account_id
@@ -114,6 +114,9 @@ def test_the_developer_journey(settings: Settings, browser: object, shots: Path)
         assert key.startswith("exp_live_")
         assert f'curl -H "Authorization: Bearer {key}"' in (page.text_content("#new-key") or "")
         page.screenshot(path=str(shots / "3-key-created.png"), full_page=True)
+        page.reload()  # post/redirect/get: no second key, and the secret is gone
+        assert page.locator("#secret").count() == 0
+        assert page.locator("text=Production server").count() == 1
 
         headers = {"Authorization": f"Bearer {key}"}
         created = httpx.post(f"{base}/api/v1/clients", json={"name": "Zed"}, headers=headers)
