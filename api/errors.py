@@ -20,7 +20,7 @@ from domain.errors import (
     StateConflict,
     Unauthenticated,
 )
-from infrastructure.sql import UNAVAILABLE_ERRORS
+from infrastructure.sql import UNAVAILABLE_ERRORS, is_unavailable
 
 log = logging.getLogger("experi.errors")
 
@@ -141,6 +141,8 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
 
 def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The database is down or restarting: 503, and the client may retry shortly."""
+    if not is_unavailable(exc):
+        return internal_error_handler(request, exc)
     log.warning(
         "database unavailable (request %s): %s: %s",
         request_id(request.scope),

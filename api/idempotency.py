@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -13,6 +14,7 @@ from api.context import run
 from api.errors import ApiError
 
 MAX_BODY = 1024 * 1024
+log = logging.getLogger("experi.idempotency")
 OPERATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/idempotent-operation")
 
 
@@ -73,9 +75,12 @@ async def run_idempotent(
         await send({"type": "http.response.body", "body": outcome.body, "more_body": False})
         return
 
-    # The ids the command creates derive from the key, so a re-run (after a 5xx, or
-    # after the first attempt died with its process) finds what the first one stored.
-    scope["experi_operation"] = str(uuid5(OPERATION_NAMESPACE, f"{api_key_id}\n{key}"))
+    # The ids the command creates derive from the key's life (its nonce), so a re-run
+    # (after a 5xx, or after the first attempt died with its process) finds what the
+    # first one stored, while the same key used again after it expired starts afresh.
+    scope["experi_operation"] = str(
+        uuid5(OPERATION_NAMESPACE, f"{api_key_id}\n{key}\n{outcome.nonce}")
+    )
     sent_body = False
 
     async def replay_receive() -> Any:
@@ -103,11 +108,20 @@ async def run_idempotent(
     try:
         await next_app(scope, replay_receive, capture)
     except BaseException:
-        await run(store.abandon, api_key_id, key)
+        await _abandon(store, api_key_id, key)
         raise
     # A refusal for load (429) or a failure on our side (5xx) is not an outcome to
     # replay: a retry runs again, and finds whatever the first attempt committed.
     if status == 429 or status >= 500:
-        await run(store.abandon, api_key_id, key)
+        await _abandon(store, api_key_id, key)
     else:
         await run(store.finish, api_key_id, key, status, b"".join(parts), location)
+
+
+async def _abandon(store: Any, api_key_id: str, key: str) -> None:
+    """Best effort: with the database away this fails too, and the row then lapses
+    after the stale time; the failure the client sees is the request's own."""
+    try:
+        await run(store.abandon, api_key_id, key)
+    except Exception:
+        log.warning("an idempotent request could not be marked retryable", exc_info=True)

@@ -11,7 +11,9 @@ from uuid import UUID, uuid4
 from application.base import ExperiBase, retry_on_conflict
 from domain import scopes as scope_rules
 from domain.account import APPROVED, NONE, PLANS, PRO, Account, ApiKey
+from domain.errors import InvalidInput
 from domain.meta import Meta
+from domain.profile import name_problem
 
 KEY_PREFIX = "exp_live_"
 KEY_PATTERN = re.compile(
@@ -44,6 +46,9 @@ class AccountCommands(ExperiBase):
     ) -> Account:
         if plan not in PLANS:
             raise ValueError(f"plan must be one of {PLANS}")
+        problem = name_problem(name, 200)
+        if problem:
+            raise InvalidInput.field("name", problem)
         access = APPROVED if approve_api else NONE
         account = Account(
             name=name, email=email, plan=plan, api_access=access, at=self.clock.now(), meta=meta
@@ -83,6 +88,11 @@ class AccountCommands(ExperiBase):
         return account
 
     def create_key(self, account_id: UUID, name: str, scopes: list[str], meta: Meta) -> NewKey:
+        problem = name_problem(name)
+        if problem:
+            # The name rides on every event the key makes (the audit actor): text a
+            # database column cannot hold would stop the views behind it.
+            raise InvalidInput.field("name", problem)
         account = self.get_account(account_id)
         account.check_api_allowed()
         expanded = scope_rules.expand(scopes)

@@ -11,6 +11,7 @@ from domain.meta import Meta
 
 
 class ClientCommands(ExperiBase):
+    @retry_on_conflict
     def create_client(self, account_id: UUID, details: dict[str, Any], meta: Meta) -> Client:
         earlier = self.earlier_result(Client, account_id, meta)
         if earlier is not None:

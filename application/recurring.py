@@ -50,6 +50,7 @@ class NewRecurring:
 
 
 class RecurringCommands(InvoiceCommands, SendCommands):
+    @retry_on_conflict
     def create_recurring(self, account_id: UUID, new: NewRecurring, meta: Meta) -> RecurringInvoice:
         earlier = self.earlier_result(RecurringInvoice, account_id, meta)
         if earlier is not None:

@@ -57,3 +57,14 @@ def _text_problem(name: str, value: str, limit: int) -> str | None:
     if name == "email" and not EMAIL_SHAPE.match(value):
         return "Must be a valid email address"
     return None
+
+
+def name_problem(value: str, limit: int = 100) -> str | None:
+    """What is wrong with a short one-line name (an API key's, an account's), if anything."""
+    if not value.strip():
+        return "Cannot be empty"
+    if len(value) > limit:
+        return f"Must be at most {limit} characters"
+    if _CONTROL.search(value) or "\n" in value:
+        return "Must not contain control characters"
+    return None

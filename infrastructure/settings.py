@@ -32,7 +32,7 @@ class Settings:
     hsts: bool = False  # send Strict-Transport-Security (the server is reached over HTTPS)
     # An Idempotency-Key request still marked in flight after this long died with its
     # process; a retry then runs it again and finds what the first run committed.
-    idempotency_stale_seconds: float = 30.0
+    idempotency_stale_seconds: float = 60.0
     # Whom portal users write to for a plan change: whoever runs this server.
     operator_contact: str = "the operator of this server"
 
@@ -64,7 +64,7 @@ class Settings:
             ),
             operator_contact=(env.get("EXPERI_OPERATOR_CONTACT") or "").strip()
             or "the operator of this server",
-            idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 30),
+            idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 60),
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
         )
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import PersistenceError
+from eventsourcing.persistence import InterfaceError as EsInterfaceError
+from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.settings import PostgresParams, Settings
@@ -19,12 +20,29 @@ from infrastructure.settings import PostgresParams, Settings
 # What a database that is down, restarting or overloaded raises: the request may be
 # retried once it is back (503), unlike a bug (500).
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
-    PersistenceError,
+    EsOperationalError,
+    EsInterfaceError,
     psycopg.OperationalError,
     psycopg.InterfaceError,
     PoolTimeout,
     sqlite3.OperationalError,
 )
+_SQLITE_BUSY = ("locked", "busy", "unable to open", "disk i/o")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True for a database that cannot be reached or is busy; False for a bug (a missing
+    table, bad SQL), which must be a 500 with its traceback logged, not a "retry"."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, sqlite3.OperationalError):
+            return any(word in str(cause).lower() for word in _SQLITE_BUSY)
+        if isinstance(cause, psycopg.Error | PoolTimeout):
+            return isinstance(
+                cause, psycopg.OperationalError | psycopg.InterfaceError | PoolTimeout
+            )
+        cause = cause.__cause__
+    return isinstance(error, UNAVAILABLE_ERRORS)
 
 
 class SQLiteCursor:

@@ -82,6 +82,15 @@ def every(base: str, path: str, headers: dict[str, str]) -> list[dict[str, Any]]
         cursor = page["pagination"]["nextCursor"]
 
 
+def every_stored(env: dict[str, str], headers: dict[str, str]) -> list[dict[str, Any]]:
+    """The invoices in the store while the server is down: a short-lived one reads them."""
+    probe = KillableServer({**env, "EXPERI_BACKGROUND_JOBS": "0"}, workers=1).start()
+    try:
+        return every(probe.base, "/api/v1/invoices", headers)
+    finally:
+        probe.close()
+
+
 def test_a_postgres_restart_is_a_503_then_recovers_without_losing_anything(
     tmp_path: Path,
 ) -> None:
@@ -168,7 +177,7 @@ def test_a_server_killed_mid_recurring_pass_generates_each_occurrence_once(
 ) -> None:
     env = {**base_env(settings), **FAST, "EXPERI_RECURRING_INTERVAL_SECONDS": "1"}
     headers = make_key(env)
-    start = (datetime.now(UTC) - timedelta(days=150)).date()
+    start = (datetime.now(UTC) - timedelta(days=360)).date()
     server = KillableServer(env, workers=2).start()
     try:
         client = httpx.post(f"{server.base}/api/v1/clients", json={"name": "Zed"}, headers=headers)
@@ -188,9 +197,11 @@ def test_a_server_killed_mid_recurring_pass_generates_each_occurrence_once(
             assert time.monotonic() < deadline, "generation never started"
             time.sleep(0.1)
         server.kill()  # mid-pass
+        expected = (datetime.now(UTC).date() - start).days + 1
+        at_kill = len(every_stored(env, headers))
+        assert at_kill < expected, "the kill did not land mid-pass"
         time.sleep(1)
         server.start()
-        expected = (datetime.now(UTC).date() - start).days + 1
         deadline = time.monotonic() + 120
         while True:
             invoices = every(server.base, "/api/v1/invoices", headers)
