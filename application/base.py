@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
 
 from application import transcodings
-from application.ports import Clock, KeyHasher, SystemClock
+from application.ports import Clock, KeyHasher, RowReader, SharedLocks, SystemClock
 from domain.errors import NotFound
 from domain.meta import Meta
 
@@ -107,6 +107,7 @@ class ExperiBase(Application[UUID]):
         self._locks_guard = threading.Lock()
         self._deferred = threading.local()
         self._running = threading.local()
+        self._recording = threading.local()
         # SQLite has one writer at a time: this process's writers queue here instead of
         # failing with "database is locked"; other processes wait on the busy timeout.
         sqlite = self.env.get("PERSISTENCE_MODULE", "") == "eventsourcing.sqlite"
@@ -114,13 +115,19 @@ class ExperiBase(Application[UUID]):
             threading.RLock() if sqlite else nullcontext()
         )
 
+    # Set by the composition root: a lock shared by every process on the database
+    # (PostgreSQL), so writers of one hot aggregate queue instead of conflicting.
+    shared_locks: SharedLocks | None = None
+
     @contextmanager
     def serialised(self, key: UUID) -> Iterator[None]:
-        """One thread of this process at a time for `key` (a hot aggregate, such as an
-        account's invoice counter); other processes still meet as version conflicts."""
+        """One writer at a time for `key` (a hot aggregate, such as an account's invoice
+        counter): threads of this process queue here first, so that each process holds
+        at most one shared lock per key; processes then queue on the shared lock rather
+        than meeting as version conflicts and retrying."""
         with self._locks_guard:
             lock = self._locks[key]
-        with lock:
+        with lock, self.shared_locks.hold(key) if self.shared_locks else nullcontext():
             yield
 
     @property
@@ -147,11 +154,20 @@ class ExperiBase(Application[UUID]):
         return recordings
 
     def _record(self, processing_event: Any) -> Any:
-        recordings = super()._record(processing_event)
+        # The recorder writes the inline views from these, inside its insert transaction.
+        self._recording.aggregates = processing_event.aggregates
+        try:
+            recordings = super()._record(processing_event)
+        finally:
+            self._recording.aggregates = None
         # Committed: from here on nothing may re-run the command or fail its response.
         for state in _attempts(self):
             state.committed = True
         return recordings
+
+    def recording(self) -> dict[UUID, Any]:
+        """The aggregates this thread is storing right now (empty outside a save)."""
+        return getattr(self._recording, "aggregates", None) or {}
 
     def _take_snapshots(self, processing_event: Any) -> None:
         try:
@@ -189,15 +205,19 @@ class ExperiBase(Application[UUID]):
         except NotFound:
             return None
 
-    # Set by the composition root: does this account own this id, by the read model?
-    # (None: the read model does not hold that kind.) Asked before any replay, so that
-    # another account's id costs what an unknown id costs, and not a replay more.
-    owns: Callable[[type, UUID, UUID], bool | None] | None = None
+    # Set by the composition root: the inline read model, whose rows are written in the
+    # same transaction as the events. The kinds it holds load from their row by
+    # (account, id) in one indexed read: no replay, whatever the history, and another
+    # account's id costs what an unknown id costs.
+    rows: RowReader | None = None
 
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
-        if self.owns is not None and self.owns(cls, account_id, obj_id) is False:
-            raise NotFound(f"{label} not found")
+        if self.rows is not None and cls in self.rows.kinds():
+            found = self.rows.load(cls, account_id, obj_id)
+            if not isinstance(found, cls):
+                raise NotFound(f"{label} not found")
+            return found
         try:
             obj: object = self.repository.get(obj_id)
         except AggregateNotFoundError:

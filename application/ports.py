@@ -160,3 +160,17 @@ class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
 
     def verify(self, password: str, hashed: str) -> bool: ...
+
+
+class SharedLocks(Protocol):
+    """A lock held across every process on one database, for as long as the block runs."""
+
+    def hold(self, key: UUID) -> AbstractContextManager[None]: ...
+
+
+class RowReader(Protocol):
+    """Loads an aggregate from its read-model row by (account, id), without a replay."""
+
+    def kinds(self) -> frozenset[type]: ...
+
+    def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None: ...

@@ -8,7 +8,7 @@ from application.app import Experi
 from application.authentication import Authenticator
 from application.ports import Clock, RateLimiter
 from application.sending import DeliveryPolicy
-from infrastructure.eventstore import event_store_env
+from infrastructure.eventstore import InlinePostgresRecorder, InlineSQLiteRecorder, event_store_env
 from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
 from infrastructure.mail import FileMailer, SmtpMailer
@@ -26,9 +26,9 @@ from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
 from projections.clients_view import ArchivedClientsView, ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
+from projections.inline import InlineViews
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
-from projections.ownership import OwnerLookup
 from projections.projector import Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
@@ -87,13 +87,20 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     clients, invoices = ClientsView(codec), InvoicesView(codec)
     recurring = RecurringView(codec)
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
-    views: list[View] = [clients, invoices, recurring, accounts, keys, AuditView(), OutboxView()]
-    views.append(ArchivedClientsView())
+    # Written with the events (inline); the others follow the event log.
+    inline = [clients, invoices, recurring, accounts, keys]
+    views: list[View] = [AuditView(), OutboxView(), ArchivedClientsView()]
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
-    projector = Projector(db, app, views)
+    projector = Projector(db, app, views, inline)
     projector.setup()
-    app.on_saved(projector.catch_up)
-    app.owns = OwnerLookup(db, projector).owns
+    rows = InlineViews(db, inline, app.recording)
+    recorder = app.recorder
+    if not isinstance(recorder, InlinePostgresRecorder | InlineSQLiteRecorder):
+        raise TypeError("the event store must write the inline views")
+    recorder.inline = rows
+    app.rows = rows
+    if isinstance(db, PostgresDatabase):
+        app.shared_locks = db
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys)
     # Shared limits need a shared store; the embedded default limits API keys per process.

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import InterfaceError as EsInterfaceError
@@ -134,7 +135,7 @@ class PostgresDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, params: PostgresParams, max_size: int = 10) -> None:
+    def __init__(self, params: PostgresParams, max_size: int = 10, lock_size: int = 20) -> None:
         self.params = params
         self.pool = ConnectionPool(
             params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
@@ -145,6 +146,16 @@ class PostgresDatabase:
             params.conninfo(extra_options="-c synchronous_commit=off"),
             min_size=1,
             max_size=max_size,
+            open=True,
+            timeout=30,
+            kwargs={"autocommit": True},
+        )
+        # Connections that hold session locks for the length of a command; a pool of
+        # their own, so that waiting writers never starve reads of connections.
+        self.lock_pool = ConnectionPool(
+            params.conninfo(),
+            min_size=1,
+            max_size=lock_size,
             open=True,
             timeout=30,
             kwargs={"autocommit": True},
@@ -164,9 +175,26 @@ class PostgresDatabase:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             yield PostgresCursor(cursor)
 
+    @contextmanager
+    def hold(self, key: UUID) -> Iterator[None]:
+        """A session advisory lock on `key`, shared by every process on this database
+        (the SharedLocks port): writers of one hot aggregate queue on it in turn."""
+        lock = int.from_bytes(key.bytes[:8], "big", signed=True)
+        with self.lock_pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
+                except psycopg.Error:
+                    # The command's outcome stands; ending the session frees its locks.
+                    conn.close()
+
     def close(self) -> None:
         self.pool.close()
         self.autocommit_pool.close()
+        self.lock_pool.close()
 
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:

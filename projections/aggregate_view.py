@@ -15,6 +15,7 @@ class AggregateView:
     """Subclasses name the table, the aggregate class and the indexed columns."""
 
     table: ClassVar[str]
+    aggregate_class: ClassVar[type]
     aggregate_event: ClassVar[type]
     columns: ClassVar[tuple[str, ...]]
 
@@ -53,6 +54,20 @@ class AggregateView:
                 f"UPDATE {self.table} SET {assignments} WHERE id = ?",
                 (*values, str(aggregate_id)),
             )
+
+    def upsert(self, cur: SqlCursor, aggregate: Any, seq: int) -> None:
+        """Write the aggregate's row as it now stands (inline, or in a rebuild). `seq`
+        counts only for a new row; an older version never overwrites a newer one."""
+        names = ("version", "state", *self.columns)
+        values = (aggregate.version, self.codec.dump(aggregate), *self.row_values(aggregate))
+        marks = ", ".join("?" for _ in range(len(names) + 2))
+        updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        cur.execute(
+            f"INSERT INTO {self.table} (id, seq, {', '.join(names)}) VALUES ({marks}) "
+            f"ON CONFLICT (id) DO UPDATE SET {updates} "
+            f"WHERE {self.table}.version < EXCLUDED.version",
+            (str(aggregate.id), seq, *values),
+        )
 
     def load_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """Aggregates from (id, version, state) rows."""

@@ -21,6 +21,7 @@ def like_pattern(term: str) -> str:
 
 class ClientsView(AggregateView):
     table = "view_clients"
+    aggregate_class = Client
     aggregate_event = Client.Event
     columns = ("account_id", "name_lc", "company_lc", "email_lc")
     archived_table = "view_clients_archived"
@@ -43,6 +44,15 @@ class ClientsView(AggregateView):
             (details.get("company") or "").lower() or None,
             (details.get("email") or "").lower() or None,
         )
+
+    def upsert(self, cur: SqlCursor, aggregate: Any, seq: int) -> None:
+        super().upsert(cur, aggregate, seq)
+        if aggregate.archived_at is not None:
+            cur.execute(
+                f"INSERT INTO {self.archived_table} (id, account_id) VALUES (?, ?) "
+                "ON CONFLICT (id) DO NOTHING",
+                (str(aggregate.id), str(aggregate.account_id)),
+            )
 
     def page(
         self,

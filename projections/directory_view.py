@@ -20,6 +20,7 @@ def _table(name: str, dialect: str, columns: str) -> list[str]:
 
 class AccountsView(AggregateView):
     table = "view_accounts"
+    aggregate_class = Account
     aggregate_event = Account.Event
     columns = ("name", "plan", "api_access")
 
@@ -39,6 +40,7 @@ class AccountsView(AggregateView):
 
 class ApiKeysView(AggregateView):
     table = "view_api_keys"
+    aggregate_class = ApiKey
     aggregate_event = ApiKey.Event
     columns = ("account_id",)
 

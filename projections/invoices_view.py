@@ -17,6 +17,7 @@ OPEN = f"status IN ('{OPEN_STATUSES[0]}', '{OPEN_STATUSES[1]}')"
 
 class InvoicesView(AggregateView):
     table = "view_invoices"
+    aggregate_class = Invoice
     aggregate_event = Invoice.Event
     columns = (
         "account_id",

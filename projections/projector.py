@@ -1,14 +1,17 @@
-"""Follows the event store's notification log into the view tables, exactly once.
+"""Keeps the views fed from the event store's notification log, exactly once.
 
-Each batch of events and the new tracking position commit in one transaction, under
-a lock shared by every process, so a view never misses or repeats an event. Commands
-call `catch_up()` after they save, and list queries call it before they read, which
-makes every list consistent with every write that has had a response.
+Inline views (one row per aggregate, which API responses read) are written by the
+recorder in the events' own transaction (projections/inline.py); they follow the log
+here only to be rebuilt, or once to settle a store written before they were inline.
+The other views (audit, outbox) follow the log: each batch and its tracking position
+commit in one transaction under a lock shared by every process, so no event is missed
+or applied twice. They may lag by moments; `lag()` says by how much.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,8 +19,14 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor, SqlDatabase
+from projections.aggregate_view import AggregateView
+from projections.progress import Progress
+from projections.rebuild_batch import fold_batch
 
-BATCH = 500
+logger = logging.getLogger("experi.projections")
+BATCH = 2_000
+INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
+REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
 
 
 class View(Protocol):
@@ -29,10 +38,18 @@ class View(Protocol):
 
 
 class Projector:
-    def __init__(self, db: SqlDatabase, app: Application[UUID], views: Sequence[View]) -> None:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        app: Application[UUID],
+        views: Sequence[View],
+        inline: Sequence[AggregateView] = (),
+    ) -> None:
         self.db = db
         self.app = app
-        self.views = views
+        self.inline = list(inline)
+        self.followers = list(views)
+        self.views: list[Any] = [*self.inline, *self.followers]
 
     def setup(self) -> None:
         with self.db.transaction(lock="projections") as cur:
@@ -40,65 +57,142 @@ class Projector:
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
+            known = self._marks(cur)
+            latest = self.app.recorder.max_notification_id() or 0
             for view in self.views:
-                # A view added to an existing store starts from the first event.
-                cur.execute(
-                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0) "
-                    "ON CONFLICT (name) DO NOTHING",
-                    (name_of(view),),
-                )
+                # A view added to an existing store starts from the first event; an
+                # inline one follows the log only up to where its inline writing began.
+                name = name_of(view)
+                if name not in known:
+                    cur.execute(
+                        "INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (name,)
+                    )
+                    if isinstance(view, AggregateView):
+                        cur.execute(
+                            "INSERT INTO projection_tracking (name, position) VALUES (?, ?) "
+                            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+                            (name + INLINE_SINCE, latest),
+                        )
                 for statement in view.create_statements(self.db.dialect):
                     cur.execute(statement)
+        self._settle_inline()
+
+    def _settle_inline(self) -> None:
+        """Events stored before an inline view existed reach it once, here; every later
+        event is written with its row."""
+        with self.db.transaction() as cur:
+            marks = self._marks(cur)
+        if REBUILDING in marks:
+            return  # the unfinished rebuild brings every view up to date when resumed
+        for view in self.inline:
+            since = marks.get(name_of(view) + INLINE_SINCE, 0)
+            if marks.get(name_of(view), 0) < since:
+                self._follow([view], stop=since)
+        try:
+            # The audit chain is linked inline from here on; older events link first.
+            self.catch_up()
+        except Exception:
+            logger.warning("the views could not catch up at start", exc_info=True)
 
     def position(self) -> int:
-        """How far every view has got (the least of their positions)."""
+        """How far every view has got: the following views' least position (the inline
+        views hold every committed event by construction)."""
         with self.db.transaction() as cur:
-            return min(self._positions(cur).values(), default=0)
+            return min(self._positions(cur, self.followers).values(), default=0)
 
-    def _positions(self, cur: SqlCursor) -> dict[str, int]:
+    def lag(self) -> int:
+        """How many stored events the following views have yet to apply."""
+        latest = self.app.recorder.max_notification_id() or 0
+        with self.db.transaction() as cur:
+            done = min(self._positions(cur, self.followers).values(), default=latest)
+        return max(0, latest - done)
+
+    def _marks(self, cur: SqlCursor) -> dict[str, int]:
         cur.execute("SELECT name, position FROM projection_tracking")
-        known = {str(name): int(position) for name, position in cur.fetchall()}
-        return {name_of(view): known.get(name_of(view), 0) for view in self.views}
+        return {str(name): int(position) for name, position in cur.fetchall()}
+
+    def _positions(self, cur: SqlCursor, views: Sequence[Any]) -> dict[str, int]:
+        known = self._marks(cur)
+        return {name_of(view): known.get(name_of(view), 0) for view in views}
 
     def catch_up(self) -> None:
-        """Apply every stored event the views have not seen yet."""
+        """Apply every stored event the following views have not seen yet."""
         latest = self.app.recorder.max_notification_id() or 0
-        if self.position() >= latest:
-            return
-        while self._apply_batch():
-            pass
+        with self.db.transaction() as cur:
+            if min(self._positions(cur, self.followers).values(), default=latest) >= latest:
+                return
+        self._follow(self.followers)
 
-    def _apply_batch(self) -> bool:
+    def _follow(
+        self,
+        views: Sequence[Any],
+        stop: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        memo: dict[UUID, tuple[Any, int]] = {}
+        while True:
+            last, more = self._apply_batch(views, stop, memo)
+            if progress is not None and last:
+                progress(last)
+            if not more:
+                return
+
+    def _apply_batch(
+        self, views: Sequence[Any], stop: int | None, memo: dict[UUID, tuple[Any, int]]
+    ) -> tuple[int, bool]:
         with self.db.transaction(lock="projections") as cur:
-            positions = self._positions(cur)
+            positions = self._positions(cur, views)
             start = min(positions.values(), default=0)
+            if stop is not None and start >= stop:
+                return 0, False
             notifications = self.app.recorder.select_notifications(
-                start=start, limit=BATCH, inclusive_of_start=False
+                start=start, limit=BATCH, stop=stop, inclusive_of_start=False
             )
-            for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                for view in self.views:
-                    if positions[name_of(view)] < notification.id:
+            events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+            inline = [v for v in views if isinstance(v, AggregateView)]
+            if inline:
+                fold_batch(cur, inline, positions, events, memo)
+            for notification, event in events:
+                for view in views:
+                    following = not isinstance(view, AggregateView)
+                    if following and positions[name_of(view)] < notification.id:
                         view.apply(cur, event, notification)
             if notifications:
                 last = notifications[-1].id
-                for view in self.views:
+                for view in views:
                     if positions[name_of(view)] < last:
                         cur.execute(
                             "UPDATE projection_tracking SET position = ? WHERE name = ?",
                             (last, name_of(view)),
                         )
-            return len(notifications) == BATCH
+                return last, len(notifications) == BATCH
+            return 0, False
 
-    def rebuild(self) -> None:
-        """Empty the views and apply the whole event stream again."""
+    def rebuild(self, progress: Progress | None = None) -> None:
+        """Empty the views and apply the whole event stream again. An interrupted
+        rebuild resumes where it stopped when run again."""
+        latest = self.app.recorder.max_notification_id() or 0
         with self.db.transaction(lock="projections") as cur:
-            for view in self.views:
-                for table in view.tables:
-                    cur.execute(f"DELETE FROM {table}")
-            cur.execute("UPDATE projection_tracking SET position = 0")
-        self.catch_up()
+            marks = self._marks(cur)
+            if REBUILDING not in marks:
+                for view in self.views:
+                    for table in view.tables:
+                        cur.execute(f"DELETE FROM {table}")
+                cur.execute("UPDATE projection_tracking SET position = 0")
+                cur.execute(
+                    "INSERT INTO projection_tracking (name, position) VALUES (?, ?)",
+                    (REBUILDING, latest),
+                )
+                start = 0
+            else:
+                start = min(self._positions(cur, self.views).values(), default=0)
+        bar = progress or Progress()
+        bar.start(start, latest)
+        self._follow(self.views, progress=bar.update)
+        with self.db.transaction(lock="projections") as cur:
+            cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
+        bar.finish()
 
 
-def name_of(view: View) -> str:
+def name_of(view: Any) -> str:
     return type(view).__name__

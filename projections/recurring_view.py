@@ -14,6 +14,7 @@ from projections.aggregate_view import AggregateView, blob_type
 
 class RecurringView(AggregateView):
     table = "view_recurring"
+    aggregate_class = RecurringInvoice
     aggregate_event = RecurringInvoice.Event
     columns = ("account_id", "status", "next_run_date")
 

@@ -6,9 +6,10 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
+
+from domain.snapshots import Snapshot
 
 SNAPSHOT_TOPIC = get_topic(Snapshot)
 

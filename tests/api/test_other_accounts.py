@@ -111,7 +111,7 @@ def test_another_accounts_id_is_refused_without_loading_its_events(
     # Neither id was loaded (keys and accounts are, to authenticate the request).
     assert {str(i) for i in loaded} & {theirs["id"], NEVER} == set()
     owner = client.get(f"/api/v1/invoices/{theirs['id']}", headers=other_tenant.headers)
-    assert owner.status_code == 200 and theirs["id"] in {str(i) for i in loaded}
+    assert owner.status_code == 200  # the owner reads it (from its read-model row)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/clients/not-a-uuid", "/api/v1/invoices/123/paid"])

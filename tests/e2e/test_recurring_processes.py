@@ -73,15 +73,15 @@ def test_two_run_due_processes_racing(settings: Settings) -> None:
 
 
 def test_a_pass_killed_halfway_resumes_without_duplicates(settings: Settings) -> None:
-    tenant = seed(settings, templates=20, start=date(2024, 1, 1))
+    tenant = seed(settings, templates=60, start=date(2024, 1, 1))
     env = base_env(settings)
     cmd = [*EXPERI, "recurring", "run-due", "--now", "2026-12-15T00:00:00Z"]  # 36 each
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    time.sleep(4)
+    time.sleep(2)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL  # it was still generating
     subprocess.run(cmd, env=env, check=True, capture_output=True)
-    check_exactly_once(settings, tenant, 720)
+    check_exactly_once(settings, tenant, 2160)
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)

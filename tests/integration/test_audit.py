@@ -226,6 +226,7 @@ def test_entries_stored_before_redaction_never_show_a_hash(services: Services) -
         "profile": {"apiToken": "t0k3n", "notes": "exp_live_" + "1" * 36 + "_" + "a" * 48},
     }
     # Rows a projection wrote before the rule existed: the read path redacts them too.
+    services.projector.catch_up()  # the audit view follows the event log
     with services.db.transaction() as cur:
         cur.execute("UPDATE view_audit SET data = ?", (json.dumps(leaked),))
     [entry, *_] = services.queries.audit_log(tenant.account_id, AuditFilter(), 100, None).items

@@ -1,0 +1,254 @@
+"""Targets 1-3 of "Performance and scale", each beside its baseline, in one run.
+
+Reads: GET /invoices/{id} and GET /invoices/outstanding?limit=20 against a bare Litestar
+handler reading one row by primary key (psycopg async pool, same workers). Writes:
+POST /invoices on one account and over 16 accounts against raw eventsourcing one-event
+saves from 16 threads. Then each is paced at 70% of its maximum for its p99.
+
+Usage: python -m bench.throughput [--seconds 10] [--connections 32] [--workers 2]
+       [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+A throwaway database is created on that server and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from bench import load
+from bench.raw_saves import raw_saves
+from bench.server import free_port, served
+
+INVOICE = {
+    "lineItems": [{"description": "Consulting", "quantity": 2, "unitPrice": 450}],
+    "status": "SENT",
+}
+
+
+@contextmanager
+def throwaway_database(server_url: str) -> Iterator[str]:
+    name = f"experi_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def baseline_server(db_url: str, workers: int, body: bytes) -> Iterator[tuple[int, str]]:
+    row_id = str(uuid.uuid4())
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_rows (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
+        conn.execute("INSERT INTO bench_rows VALUES (%s, %s)", (row_id, body.decode()))
+    port = free_port()
+    env = {**os.environ, "BENCH_CONNINFO": db_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.baseline_app:make_app", "--factory",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/row/{row_id}", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, f"/row/{row_id}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def call(port: int, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+    import json
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        data=data,
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    return json.load(urllib.request.urlopen(request))
+
+
+def extra_keys(env: dict[str, str], count: int) -> list[dict[str, str]]:
+    """Keys of `count` more accounts (each with a client), made in-process for speed."""
+    from domain.meta import system_meta
+    from infrastructure.bootstrap import build_services
+    from infrastructure.settings import Settings
+
+    meta = system_meta("bench")
+    s = build_services(Settings.from_env({**env, "EXPERI_BACKGROUND_JOBS": "0"}))
+    try:
+        keys = []
+        for n in range(count):
+            account = s.app.create_account(f"Bench {n}", "b@example.com", "PRO", True, meta)
+            token = s.app.create_key(account.id, "bench", ["all"], meta).token
+            keys.append({"Authorization": f"Bearer {token}"})
+        return keys
+    finally:
+        s.close()
+
+
+def line(name: str, r: load.Result, baseline: float | None = None) -> str:
+    ratio = f"  ratio {r.rate / baseline:.2f}" if baseline else ""
+    errors = sum(n for status, n in r.statuses.items() if status >= 400)
+    return (
+        f"{name:<44} {r.rate:8.0f} req/s  p50 {r.percentile(0.5):6.1f} ms  "
+        f"p99 {r.percentile(0.99):7.1f} ms  errors {errors}{ratio}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--invoices", type=int, default=300, help="seeded invoices")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
+    )
+    args = parser.parse_args()
+    secs, conns = args.seconds, args.connections
+    with throwaway_database(args.postgres) as db_url:
+        env = {
+            **os.environ,
+            "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
+            "EXPERI_DATABASE_URL": f"{db_url}?schema=public",
+            "EXPERI_READ_RATE_LIMIT": "1000000000",
+            "EXPERI_WRITE_RATE_LIMIT": "1000000000",
+            "EXPERI_BCRYPT_ROUNDS": "4",
+        }
+        report: list[str] = []
+        with served(env, args.workers) as (port, auth):
+            client = call(port, "POST", "/api/v1/clients", auth, {"name": "Bench client"})
+            body = {**INVOICE, "clientId": client["id"]}
+            for _ in range(args.invoices):
+                invoice = call(port, "POST", "/api/v1/invoices", auth, body)
+            one = f"/api/v1/invoices/{invoice['id']}"
+            shape = urllib.request.urlopen(
+                urllib.request.Request(f"http://127.0.0.1:{port}{one}", headers=auth)
+            ).read()
+            keys = extra_keys(env, 16)
+            bodies = []
+            for key in keys:
+                c = call(port, "POST", "/api/v1/clients", key, {"name": "Bench client"})
+                bodies.append({**INVOICE, "clientId": c["id"]})
+            h = "127.0.0.1"
+            outstanding = "/api/v1/invoices/outstanding?limit=20"
+            get_one = load.run(h, port, one, auth, secs, conns)
+            listing = load.run(h, port, outstanding, auth, secs, conns)
+            post_one = load.run(h, port, "/api/v1/invoices", auth, secs, conns, method="POST",
+                                body=body)  # fmt: skip
+            post_many = _post_many(h, port, keys, bodies, secs, conns)
+            paced = {
+                "GET /invoices/{id} at 70%": load.run(
+                    h, port, one, auth, secs, conns, rate=0.7 * get_one.rate
+                ),
+                "GET /invoices/outstanding at 70%": load.run(
+                    h, port, outstanding, auth, secs, conns, rate=0.7 * listing.rate
+                ),
+                "POST /invoices, 16 accounts at 70%": _post_many(
+                    h, port, keys, bodies, secs, conns, rate=0.7 * post_many.rate
+                ),
+            }
+            gapless = _numbers_gapless(env)
+        with baseline_server(db_url, args.workers, shape) as (bport, path):
+            base_read = load.run(h, bport, path, {}, secs, conns)
+        raw = raw_saves(db_url, threads=16, seconds=secs)
+        report += [
+            f"baseline: Litestar + one psycopg SELECT      {base_read.rate:8.0f} req/s  "
+            f"p99 {base_read.percentile(0.99):.1f} ms",
+            f"baseline: raw eventsourcing saves, 16 threads {raw:8.0f} saves/s",
+            line("GET /invoices/{id}", get_one, base_read.rate),
+            line("GET /invoices/outstanding?limit=20", listing, base_read.rate),
+            line("POST /invoices, one account", post_one),
+            line("POST /invoices, 16 accounts", post_many, raw),
+            *(line(name, r) for name, r in paced.items()),
+            f"numbers gapless and unique on every account: {gapless}",
+        ]
+    print(f"{args.workers} server workers, {conns} connections, {secs:.0f} s each")
+    print("\n".join(report))
+
+
+def _post_many(
+    host: str,
+    port: int,
+    keys: list[dict[str, str]],
+    bodies: list[dict[str, Any]],
+    secs: float,
+    conns: int,
+    rate: float = 0.0,
+) -> load.Result:
+    """POST /invoices, connection i on account i % 16 (each with its own client)."""
+    results = []
+    per = max(1, conns // len(keys))
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(len(keys)) as pool:
+        futures = [
+            pool.submit(
+                load.run,
+                *(host, port, "/api/v1/invoices", key, secs, per),
+                method="POST",
+                body=body,
+                rate=rate / len(keys),
+            )
+            for key, body in zip(keys, bodies, strict=True)
+        ]
+        results = [f.result() for f in futures]
+    total = load.Result(seconds=max(r.seconds for r in results))
+    for r in results:
+        total.requests += r.requests
+        total.statuses.update(r.statuses)
+        total.latencies += r.latencies
+    return total
+
+
+def _numbers_gapless(env: dict[str, str]) -> bool:
+    """Every account's invoice numbers are 1..n, each once (read through the list query)."""
+    from uuid import UUID
+
+    from application.ports import InvoiceFilter
+    from infrastructure.bootstrap import build_services
+    from infrastructure.settings import Settings
+
+    s = build_services(Settings.from_env({**env, "EXPERI_BACKGROUND_JOBS": "0"}))
+    try:
+        with s.db.transaction() as cur:
+            cur.execute("SELECT DISTINCT account_id FROM view_invoices")
+            accounts = [UUID(r[0]) for r in cur.fetchall()]
+        for account_id in accounts:
+            numbers, cursor = [], None
+            while True:
+                page = s.queries.list_invoices(account_id, InvoiceFilter(), 100, cursor)
+                numbers += [int(i.number.rsplit("-", 1)[1]) for i in page.items]
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            if sorted(numbers) != list(range(1, len(numbers) + 1)):
+                return False
+        return True
+    finally:
+        s.close()
+
+
+if __name__ == "__main__":
+    main()

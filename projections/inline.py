@@ -1,0 +1,89 @@
+"""Inline projections: the rows API responses read, written in the events' transaction.
+
+The recorder calls `write` inside its insert transaction with the aggregates being
+saved, so a row commits with its events or not at all: a client reads its own writes
+from any process without a lock or a catch-up. Reads load an aggregate from its row by
+(account, id), one indexed lookup whatever the aggregate's history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification, StoredEvent
+
+from application.ports import SqlCursor, SqlDatabase
+from projections.aggregate_view import AggregateView
+from projections.audit_chain import GENESIS, chain_hash
+
+
+class InlineViews:
+    def __init__(
+        self,
+        db: SqlDatabase,
+        views: Sequence[AggregateView],
+        recording: Callable[[], Mapping[UUID, Any]],
+    ) -> None:
+        self.db = db
+        self.views = views
+        self.by_class = {view.aggregate_class: view for view in views}
+        self._kinds = frozenset(
+            view.aggregate_class for view in views if "account_id" in view.columns
+        )
+        self.recording = recording  # the aggregates this thread is saving
+
+    def write(
+        self, cur: SqlCursor, stored: Sequence[StoredEvent], ids: Sequence[int] | None
+    ) -> None:
+        """Upsert the rows of the aggregates whose events are being inserted; a new
+        row's `seq` is its first event's notification id (lists sort by it)."""
+        extend_chain(cur, stored, ids)
+        aggregates = self.recording()
+        if not aggregates:
+            return
+        first: dict[Any, int] = {}
+        for event, notification_id in zip(stored, ids or (), strict=False):
+            first.setdefault(event.originator_id, notification_id)
+        for aggregate_id, aggregate in aggregates.items():
+            view = self.by_class.get(type(aggregate))
+            if view is not None and aggregate_id in first:
+                view.upsert(cur, aggregate, first[aggregate_id])
+
+    # The RowReader port (application/ports.py).
+
+    def kinds(self) -> frozenset[type]:
+        return self._kinds
+
+    def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None:
+        view = self.by_class[cls]
+        row = self.db.statement(
+            f"SELECT version, state FROM {view.table} WHERE id = ? AND account_id = ?",
+            (str(obj_id), str(account_id)),
+        )
+        return None if row is None else view.codec.load(obj_id, row[0], row[1])
+
+
+def extend_chain(cur: SqlCursor, stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> None:
+    """Link the events into the global audit chain as they commit (the insert holds the
+    event table's lock, so links are made in notification order): an event altered
+    after its commit no longer matches its link, and no later pass can re-link it."""
+    if not ids:
+        return
+    cur.execute("SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
+    row = cur.fetchone()
+    previous = str(row[0]) if row else GENESIS
+    for event, notification_id in zip(stored, ids, strict=False):
+        n = Notification(
+            id=notification_id,
+            originator_id=event.originator_id,
+            originator_version=event.originator_version,
+            topic=event.topic,
+            state=event.state,
+        )
+        previous = chain_hash(previous, n)
+        cur.execute(
+            "INSERT INTO audit_chain (seq, hash) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
+            (notification_id, previous),
+        )
