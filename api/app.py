@@ -6,12 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Router, get
 from litestar.config.app import AppConfig
 from litestar.datastructures import MutableScopeHeaders
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import Message, Scope
@@ -20,15 +22,19 @@ from api.access_log import AccessLoggedLitestar
 from api.account import AccountController
 from api.audit import AuditController
 from api.auth import rate_headers
+from api.body import ContractRequest
 from api.client_address import trusted_networks
 from api.clients import ClientController
-from api.docs_page import DOCS_CSP, DocsPage
+from api.context import DEPENDENCIES, provide_services
+from api.docs_page import ASSETS, DOCS_CSP, docs_page
 from api.errors import EXCEPTION_HANDLERS, request_id
-from api.guard import ApiGuard
+from api.gate import ApiGate
+from api.guards import has_scope, known_query
 from api.health import live, ready
+from api.http_edges import allowed_methods
 from api.invoice_sending import InvoiceSendingController
 from api.invoices import InvoiceController
-from api.openapi import ASSETS, ContractJsonPlugin
+from api.openapi import SECURITY, ContractStructs, json_plugin, operation_id
 from api.portal.dashboard import DashboardController
 from api.portal.developer import DeveloperController
 from api.portal.sign_in import SignInController
@@ -66,9 +72,24 @@ async def stamp_response(message: Message, scope: Scope) -> None:
         headers["Content-Security-Policy"] = DOCS_CSP if path == "/docs" else DATA_CSP
     if scope["litestar_app"].state.services.settings.hsts:
         headers["Strict-Transport-Security"] = HSTS
+    if scope.get("method") == "OPTIONS" and message["status"] == 204:
+        headers["Allow"] = allowed_methods(scope)
     allow = headers.get("allow")
     if allow and "GET" in allow and "HEAD" not in allow:
         headers["Allow"] = f"{allow}, HEAD"  # HEAD is answered wherever GET is
+
+
+DESCRIPTION = (
+    "Invoicing for developers: clients, invoices, payments, outstanding. Every error has one "
+    "shape (`error.code` names its kind); a wrong method is a 405 with `Allow`; unknown "
+    "fields and query parameters are refused by name."
+)
+
+
+@get("/", include_in_schema=False)
+async def to_docs() -> Redirect:
+    """The root shows the interactive reference."""
+    return Redirect("/docs")
 
 
 def create_app(
@@ -91,14 +112,18 @@ def create_app(
             AccountController,
             RecurringController,
         ],
-        middleware=[ApiGuard()],
-        security=[{"BearerAuth": []}],
+        middleware=[ApiGate()],
+        guards=[has_scope, known_query],
+        dependencies=DEPENDENCIES,
+        request_class=ContractRequest,
     )
     app = AccessLoggedLitestar(
         route_handlers=[
             api,
             live,
             ready,
+            to_docs,
+            docs_page,
             create_static_files_router(
                 path=ASSETS,
                 directories=[STATIC / "swagger-ui", STATIC / "docs"],
@@ -117,18 +142,23 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[stamp_response],
         response_class=ExperiResponse,
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        plugins=[ContractStructs()],
         request_max_body_size=MAX_BODY,
         on_startup=[services.start_background_jobs],
         on_shutdown=[services.close],
         openapi_config=OpenAPIConfig(
             title="Experi API",
             version="1.0.0",
-            description="Invoicing for developers: clients, invoices, payments, outstanding.",
-            path="/",
-            render_plugins=[ContractJsonPlugin(), DocsPage()],
+            description=DESCRIPTION,
+            path="/openapi.json",
+            render_plugins=[json_plugin()],
+            operation_id_creator=operation_id,
+            use_handler_docstrings=False,
+            create_examples=False,
             components=Components(
                 security_schemes={
-                    "BearerAuth": SecurityScheme(
+                    SECURITY: SecurityScheme(
                         type="http", scheme="bearer", bearer_format="exp_live_<key id>_<secret>"
                     )
                 }

@@ -1,61 +1,25 @@
-"""Clients: create, list with search, get, and partial update (PUT and PATCH)."""
+"""Clients: create, list with search, get, partial update (PUT and PATCH), archive."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
+from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
-from litestar.params import FromPath
+from litestar import Controller, Response, delete, get, post, route
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, JSONBody
 
 from api import render
-from api.context import json_body, meta, page_params, principal, run, services
-from api.requests import CLIENT_EXAMPLE, ClientCreate, ClientUpdate
+from api.context import AppServices, Caller, EventMeta, run
+from api.examples import CLIENT_EXAMPLE
+from api.openapi import POSTED, WITH_BODY, contract
+from api.queries import ClientQuery, provide
+from api.requests import ClientCreate, ClientUpdate
 from api.responses import ExperiResponse
 from api.schemas import ClientList, ClientOut
-from api.validation import Reader, parse_uuid, present
-from domain.errors import NotFound
-from projections.queries import search_term
 
-# API name -> (domain name, maximum length)
-FIELDS = {
-    "name": ("name", 200),
-    "company": ("company", 200),
-    "email": ("email", 254),
-    "phone": ("phone", 50),
-    "addressLine1": ("address_line1", 200),
-    "addressLine2": ("address_line2", 200),
-    "city": ("city", 100),
-    "county": ("county", 100),
-    "postcode": ("postcode", 20),
-    "country": ("country", 100),
-    "taxNumber": ("tax_number", 50),
-    "notes": ("notes", 5000),
-}
-
-
-def read_client(data: Any, *, partial: bool) -> dict[str, Any]:
-    """Validated client fields in domain names; on create `name` is required."""
-    r = Reader(data)
-    r.only(FIELDS)
-    values: dict[str, Any] = {}
-    for api_name, (domain_name, max_len) in FIELDS.items():
-        if api_name == "name":
-            values[domain_name] = r.string(
-                "name", required=not partial, nullable=False, max_len=200
-            )
-        elif api_name == "email":
-            values[domain_name] = r.email("email")
-        else:
-            values[domain_name] = r.string(api_name, max_len=max_len)
-    r.check()
-    return present(values)
-
-
-def parse_client_id(raw: str) -> Any:
-    parsed = parse_uuid(raw)
-    if parsed is None:
-        raise NotFound("Client not found")
-    return parsed
+NewClient = Annotated[ClientCreate, Body(examples=[Example(value=CLIENT_EXAMPLE)])]
 
 
 class ClientController(Controller):
@@ -64,54 +28,83 @@ class ClientController(Controller):
 
     @post(
         "/",
-        opt={"scope": "clients:write", "body": ClientCreate, "example": CLIENT_EXAMPLE},
         status_code=201,
         summary="Create a client",
+        **contract("clients:write", *WITH_BODY, *POSTED),
     )
-    async def create(self, request: Request[Any, Any, Any]) -> Response[ClientOut]:
-        details = read_client(await json_body(request), partial=False)
-        app = services(request).app
-        client = await run(app.create_client, principal(request).account_id, details, meta(request))
+    async def create_client(
+        self,
+        data: NewClient,
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> Response[ClientOut]:
+        app = services.app
+        client = await run(app.create_client, principal.account_id, data.present(), meta)
         return ExperiResponse(
             render.client(client),
             status_code=201,
             headers={"Location": f"/api/v1/clients/{client.id}"},
         )
 
-    @get("/", opt={"scope": "clients:read"}, summary="List clients")
-    async def list_clients(self, request: Request[Any, Any, Any]) -> ClientList:
-        limit, cursor = page_params(request)
-        search = search_term(request.query_params.get("search"))
-        queries = services(request).queries
-        page = await run(queries.list_clients, principal(request).account_id, search, limit, cursor)
+    @get(
+        "/",
+        summary="List clients, newest first",
+        dependencies=provide(ClientQuery),
+        **contract("clients:read", 400),
+    )
+    async def list_clients(
+        self, params: NamedDependency[ClientQuery], services: AppServices, principal: Caller
+    ) -> ClientList:
+        page = await run(
+            services.queries.list_clients,
+            principal.account_id,
+            params.search or None,
+            params.limit,
+            params.after,
+            include_archived=params.include_archived,
+        )
         return ClientList(
             data=[render.client(c) for c in page.items],
-            pagination=render.pagination(page, limit),
+            pagination=render.pagination(page, params.limit),
         )
 
-    @get("/{id:str}", opt={"scope": "clients:read"}, summary="Get a client")
-    async def get_one(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
-        app = services(request).app
-        client = await run(app.get_client, principal(request).account_id, parse_client_id(id))
+    @get("/{client_id:uuid}", summary="Get a client", **contract("clients:read", 404))
+    async def get_client(
+        self, client_id: FromPath[UUID], services: AppServices, principal: Caller
+    ) -> ClientOut:
+        client = await run(services.app.get_client, principal.account_id, client_id)
         return render.client(client)
 
-    @put(
-        "/{id:str}", opt={"scope": "clients:write", "body": ClientUpdate}, summary="Update a client"
+    @route(
+        http_method=["PUT", "PATCH"],
+        path="/{client_id:uuid}",
+        summary="Update a client (only the fields sent)",
+        **contract("clients:write", 404, *WITH_BODY),
     )
-    async def replace(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
-        return await self._update(request, id)
-
-    @patch(
-        "/{id:str}", opt={"scope": "clients:write", "body": ClientUpdate}, summary="Update a client"
-    )
-    async def update(self, request: Request[Any, Any, Any], id: FromPath[str]) -> ClientOut:
-        return await self._update(request, id)
-
-    async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> ClientOut:
-        ident = parse_client_id(raw_id)
-        changes = read_client(await json_body(request), partial=True)
-        app = services(request).app
+    async def update_client(
+        self,
+        client_id: FromPath[UUID],
+        data: JSONBody[ClientUpdate],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> ClientOut:
         client = await run(
-            app.update_client, principal(request).account_id, ident, changes, meta(request)
+            services.app.update_client, principal.account_id, client_id, data.present(), meta
         )
+        return render.client(client)
+
+    @delete(
+        "/{client_id:uuid}",
+        status_code=200,
+        summary="Archive a client",
+        description="The client leaves `GET /clients` (unless `includeArchived=true`) and "
+        "gets `archivedAt`; it can still be read, and its invoices keep it.",
+        **contract("clients:write", 404),
+    )
+    async def archive_client(
+        self, client_id: FromPath[UUID], services: AppServices, principal: Caller, meta: EventMeta
+    ) -> ClientOut:
+        client = await run(services.app.archive_client, principal.account_id, client_id, meta)
         return render.client(client)

@@ -1,4 +1,4 @@
-"""Per-request helpers: the wired services, the caller, event metadata, JSON bodies."""
+"""What handlers receive by injection: the wired services, the caller, its event metadata."""
 
 from __future__ import annotations
 
@@ -8,35 +8,49 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 from litestar import Request
-from litestar.exceptions import HTTPException
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
+from litestar.types import Scope
 
 from api.client_address import audit_address
 from api.errors import request_id
-from api.validation import decode_json
 from application.accounts import Principal
-from domain.errors import InvalidInput
 from domain.meta import Meta
 from infrastructure.bootstrap import Services
 
 T = TypeVar("T")
-# Cursors this server hands out are a few dozen characters; a longer one is not ours.
-MAX_CURSOR = 512
+
+# What handlers name to receive (injected by name, passed on as they are).
+AppServices = NamedDependency[SkipValidation[Services]]
+Caller = NamedDependency[SkipValidation[Principal]]
+EventMeta = NamedDependency[SkipValidation[Meta]]
 
 
 def services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def principal(request: Request[Any, Any, Any]) -> Principal:
-    return request.scope["experi_principal"]  # type: ignore[typeddict-item,no-any-return]
+async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking event-store work in the thread pool, never on the event loop."""
+    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
 
 
-def meta(request: Request[Any, Any, Any]) -> Meta:
-    p = principal(request)
+def provide_services(state: State) -> Services:
+    return state.services  # type: ignore[no-any-return]
+
+
+def provide_principal(scope: Scope) -> Principal:
+    """The API key the gate authenticated for this request."""
+    return scope["experi_principal"]  # type: ignore[typeddict-item,no-any-return]
+
+
+def provide_meta(request: Request[Any, Any, Any], principal: Caller) -> Meta:
+    """Who did it and from where, for the events a command records."""
     result = Meta(
         actorType="api_key",
-        actorId=str(p.key_id),
-        actorName=p.key_name,
+        actorId=str(principal.key_id),
+        actorName=principal.key_name,
         requestId=request_id(request.scope),
         ip=audit_address(request.scope),
         userAgent=(request.headers.get("user-agent") or "")[:300] or None,
@@ -47,50 +61,8 @@ def meta(request: Request[Any, Any, Any]) -> Meta:
     return result
 
 
-async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking event-store work in the thread pool, never on the event loop."""
-    return await anyio.to_thread.run_sync(functools.partial(func, *args, **kwargs))
-
-
-def is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
-
-
-async def json_body(request: Request[Any, Any, Any], *, optional: bool = False) -> Any:
-    """The decoded JSON body; 415 for other media types; `{}` for an allowed empty body."""
-    body = await request.body()
-    if not body.strip():
-        if optional:
-            return {}
-        raise InvalidInput("Validation failed", {"body": ["A JSON object is required"]})
-    if not is_json(request.headers.get("content-type", "")):
-        raise HTTPException(status_code=415)
-    return decode_json(body)
-
-
-def page_params(request: Request[Any, Any, Any]) -> tuple[int, str | None]:
-    raw = request.query_params.get("limit")
-    limit = 20
-    if raw is not None:
-        try:
-            limit = int(raw)
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 100:
-            raise InvalidInput.field("limit", "Must be a whole number between 1 and 100")
-    cursor = request.query_params.get("cursor") or None
-    if cursor is not None and len(cursor) > MAX_CURSOR:
-        raise InvalidInput.field("cursor", "Invalid cursor")
-    return limit, cursor
-
-
-async def empty_body(request: Request[Any, Any, Any]) -> None:
-    """For actions that take no fields: an empty body or `{}`; anything else is named."""
-    from api.validation import Reader
-
-    reader = Reader(await json_body(request, optional=True))
-    reader.only(())
-    reader.check()
+# `services` is provided app-wide (the health probes use it too).
+DEPENDENCIES = {
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "meta": Provide(provide_meta, sync_to_thread=False),
+}

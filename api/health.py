@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from litestar import get
+from litestar.openapi.datastructures import ResponseSpec
 
-from litestar import Request, Response, get
+from api.context import AppServices, run
+from api.errors import ApiError
+from api.schemas import ErrorOut, Health
 
-from api.context import run, services
-from api.errors import error_response
-from api.responses import ExperiResponse
-from api.schemas import Health
+UNREADY = {503: ResponseSpec(ErrorOut, description="The database is unreachable")}
 
 
 @get("/health/live", summary="The process is up", tags=["Operations"])
@@ -17,12 +17,11 @@ async def live() -> Health:
     return Health(status="ok")
 
 
-@get("/health/ready", summary="The database is reachable", tags=["Operations"])
-async def ready(request: Request[Any, Any, Any]) -> Response[Any]:
-    s = services(request)
+@get("/health/ready", summary="The database is reachable", tags=["Operations"], responses=UNREADY)
+async def ready(services: AppServices) -> Health:
     try:
-        await run(s.projector.position)
-        await run(s.app.recorder.max_notification_id)
+        await run(services.projector.position)
+        await run(services.app.recorder.max_notification_id)
     except Exception:
-        return error_response(503, "Database unreachable")
-    return ExperiResponse(Health(status="ok"))
+        raise ApiError(503, "Database unreachable") from None
+    return Health(status="ok")

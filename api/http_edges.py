@@ -29,6 +29,18 @@ def head_as_get(scope: Scope, send: Send) -> tuple[Scope, Send]:
     return as_get, headless
 
 
+def allowed_methods(scope: Scope) -> str:
+    """The methods of the request's path, for `Allow`. (Litestar's own OPTIONS answer lists
+    only the methods of the first handler registered for a path.)"""
+    app: Any = scope["litestar_app"]
+    template = scope.get("path_template")
+    known: dict[str, str] = app.state.setdefault("allowed_methods", {})
+    if template not in known:
+        methods = {m for r in app.routes if r.path_format == template for m in r.methods}
+        known[template] = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+    return known[template]
+
+
 def body_deadline(receive: Receive, seconds: float | None = None) -> Receive:
     """A body that trickles in slower than the deadline is refused with 408, so a slow
     client cannot hold a worker's request open; once the body is in, nothing is timed."""

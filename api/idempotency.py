@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
@@ -12,6 +13,7 @@ from litestar.exceptions import HTTPException
 
 from api.context import run
 from api.errors import ApiError
+from api.fields import IDEMPOTENCY_KEY
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger("experi.idempotency")
@@ -19,7 +21,8 @@ OPERATION_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/idempotent-op
 
 
 def valid_key(key: str) -> bool:
-    return 1 <= len(key) <= 255 and all(" " <= ch <= "~" for ch in key)
+    """1 to 255 printable ASCII characters, not starting or ending with a space."""
+    return re.match(IDEMPOTENCY_KEY, key) is not None
 
 
 async def read_body(scope: Any, receive: Any) -> bytes:
@@ -66,7 +69,11 @@ async def run_idempotent(
     if outcome.state == "mismatch":
         raise ApiError(422, "This Idempotency-Key was used with a different request")
     if outcome.state == "in_flight":
-        raise ApiError(409, "A request with this Idempotency-Key is still in progress")
+        raise ApiError(
+            409,
+            "A request with this Idempotency-Key is still in progress",
+            code="idempotency_request_in_flight",
+        )
     if outcome.state == "replay":
         headers = [(b"content-type", b"application/json"), (b"idempotent-replayed", b"true")]
         if outcome.location:

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
+from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar import Controller, Response, get, post
+from litestar.openapi.spec import Example, OpenAPIFormat
+from litestar.params import Body, FromPath, ParameterKwarg
 
 from api import render
-from api.context import json_body, meta, principal, run, services
-from api.invoices import parse_invoice_id
-from api.requests import SEND_EXAMPLE, SendRequest
+from api.context import AppServices, Caller, EventMeta, run
+from api.examples import SEND_EXAMPLE
+from api.openapi import POSTED, WITH_BODY, contract
+from api.requests import SendRequest
 from api.schemas import InvoiceOut
-from api.validation import MISSING, Reader
 
-HEADER_BREAKS = ("\r", "\n", "\x00")
-
-
-def read_send(data: Any) -> dict[str, Any]:
-    r = Reader(data)
-    r.only(("toEmail", "subject", "body"))
-    raw_subject = r.data.get("subject")
-    if isinstance(raw_subject, str) and any(ch in raw_subject for ch in HEADER_BREAKS):
-        r.fail("subject", "Must be one line (no CR or LF)")
-        subject = MISSING
-    else:
-        subject = r.string("subject", max_len=200)
-    raw_to = r.data.get("toEmail")
-    if isinstance(raw_to, str) and any(ch in raw_to for ch in (*HEADER_BREAKS, ",", ";")):
-        r.fail("toEmail", "Must be one email address")
-        to_email = MISSING
-    else:
-        to_email = r.email("toEmail")
-    body = r.string("body", max_len=10000)
-    r.check()
-    return {
-        "to_email": to_email or None,
-        "subject": subject or None,
-        "body": body or None,
-    }
+PdfBytes = Annotated[bytes, ParameterKwarg(format=OpenAPIFormat.BINARY)]
+Send = Annotated[SendRequest | None, Body(examples=[Example(value=SEND_EXAMPLE)])]
 
 
 class InvoiceSendingController(Controller):
@@ -46,36 +25,46 @@ class InvoiceSendingController(Controller):
     tags = ["Invoices"]
 
     @post(
-        "/{id:str}/send",
-        opt={
-            "scope": "invoices:send",
-            "body": SendRequest,
-            "optional_body": True,
-            "example": SEND_EXAMPLE,
-        },
+        "/{invoice_id:uuid}/send",
         status_code=200,
         summary="Email the invoice with its PDF",
+        description="A DRAFT becomes SENT; sending again re-sends; a VOID invoice is a 409. "
+        "Delivery is queued: `emails` shows each one and its status.",
+        **contract("invoices:send", 404, 409, *WITH_BODY, *POSTED),
     )
-    async def send(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        ident = parse_invoice_id(id)
-        fields = read_send(await json_body(request, optional=True))
-        s = services(request)
+    async def send_invoice(
+        self,
+        invoice_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: Send = None,
+    ) -> InvoiceOut:
+        fields = data or SendRequest()
         invoice = await run(
-            s.app.send_invoice, principal(request).account_id, ident, **fields, meta=meta(request)
+            services.app.send_invoice,
+            principal.account_id,
+            invoice_id,
+            to_email=fields.to_email,
+            subject=fields.subject,
+            body=fields.body,
+            meta=meta,
         )
-        s.outbox.wake()
-        return render.invoice(invoice, s.app.clock.now().date())
+        services.outbox.wake()
+        return render.invoice(invoice, services.app.clock.now().date())
 
     @get(
-        "/{id:str}/pdf",
-        opt={"scope": "invoices:read"},
+        "/{invoice_id:uuid}/pdf",
         summary="The invoice as a PDF",
         media_type="application/pdf",
+        content_media_type="application/pdf",
+        response_description="The same document that is emailed",
+        **contract("invoices:read", 404),
     )
-    async def pdf(self, request: Request[Any, Any, Any], id: FromPath[str]) -> Response[bytes]:
-        ident = parse_invoice_id(id)
-        s = services(request)
-        invoice, document = await run(s.app.render_pdf, principal(request).account_id, ident)
+    async def invoice_pdf(
+        self, invoice_id: FromPath[UUID], services: AppServices, principal: Caller
+    ) -> Response[PdfBytes]:
+        invoice, document = await run(services.app.render_pdf, principal.account_id, invoice_id)
         return Response(
             document,
             media_type="application/pdf",

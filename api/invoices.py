@@ -2,36 +2,54 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
-from litestar.params import FromPath
+from litestar import Controller, Response, get, post, route
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body as BodyParam
+from litestar.params import FromPath, JSONBody, ParameterKwarg
+from msgspec import UNSET
 
 from api import render
 from api.audit import audit_list
-from api.context import empty_body, json_body, meta, page_params, principal, run, services
-from api.invoice_input import read_filter, read_invoice_changes, read_new_invoice, read_payment
+from api.context import AppServices, Caller, EventMeta, run
+from api.examples import INVOICE_EXAMPLE, INVOICE_RESPONSE_EXAMPLE, PAYMENT_EXAMPLE
+from api.openapi import POSTED, WITH_BODY, contract
+from api.queries import InvoiceQuery, PageQuery, provide
 from api.requests import (
-    INVOICE_EXAMPLE,
-    INVOICE_RESPONSE_EXAMPLE,
-    PAYMENT_EXAMPLE,
+    Body,
     InvoiceCreate,
     InvoiceUpdate,
+    LineItemIn,
+    NoFields,
     PaymentCreate,
 )
 from api.responses import ExperiResponse
 from api.schemas import AuditList, InvoiceList, InvoiceOut, OutstandingList, OutstandingSummary
-from api.validation import parse_uuid
-from domain.errors import NotFound
+from application.invoices import NewInvoice
+from domain.values import LineItem
 from projections.audit_log import AuditFilter
 
+Invoice = Annotated[InvoiceOut, ParameterKwarg(examples=[Example(value=INVOICE_RESPONSE_EXAMPLE)])]
+NewInvoiceBody = Annotated[InvoiceCreate, BodyParam(examples=[Example(value=INVOICE_EXAMPLE)])]
+Payment = Annotated[PaymentCreate | None, BodyParam(examples=[Example(value=PAYMENT_EXAMPLE)])]
 
-def parse_invoice_id(raw: str) -> UUID:
-    parsed = parse_uuid(raw)
-    if parsed is None:
-        raise NotFound("Invoice not found")
-    return parsed
+
+def lines(items: list[LineItemIn]) -> tuple[LineItem, ...]:
+    return tuple(LineItem(x.description, x.quantity, x.unit_price) for x in items)
+
+
+def invoice_changes(data: Body) -> dict[str, Any]:
+    """The fields sent, as the domain names them (line items as values, currency as text)."""
+    changes = data.present()
+    if "line_items" in changes:
+        changes["line_items"] = lines(changes["line_items"])
+    if "currency" in changes:
+        changes["currency"] = str(changes["currency"])
+    return changes
 
 
 class InvoiceController(Controller):
@@ -40,132 +58,152 @@ class InvoiceController(Controller):
 
     @post(
         "/",
-        opt={
-            "scope": "invoices:write",
-            "body": InvoiceCreate,
-            "example": INVOICE_EXAMPLE,
-            "response_example": INVOICE_RESPONSE_EXAMPLE,
-        },
         status_code=201,
         summary="Create an invoice",
+        **contract("invoices:write", *WITH_BODY, *POSTED),
     )
-    async def create(self, request: Request[Any, Any, Any]) -> Response[InvoiceOut]:
-        new = read_new_invoice(await json_body(request))
-        s = services(request)
-        invoice = await run(s.app.create_invoice, principal(request).account_id, new, meta(request))
+    async def create_invoice(
+        self,
+        data: NewInvoiceBody,
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> Response[Invoice]:
+        fields = invoice_changes(data)
+        fields.setdefault("tax_rate", Decimal(0))
+        new = NewInvoice(**fields)
+        invoice = await run(services.app.create_invoice, principal.account_id, new, meta)
         return ExperiResponse(
-            render.invoice(invoice, s.app.clock.now().date()),
+            render.invoice(invoice, services.app.clock.now().date()),
             status_code=201,
             headers={"Location": f"/api/v1/invoices/{invoice.id}"},
         )
 
-    @get("/", opt={"scope": "invoices:read"}, summary="List invoices, newest first")
-    async def list_invoices(self, request: Request[Any, Any, Any]) -> InvoiceList:
-        s = services(request)
-        today = s.app.clock.now().date()
-        limit, cursor = page_params(request)
-        where = read_filter(request, today)
+    @get(
+        "/",
+        summary="List invoices, newest first",
+        dependencies=provide(InvoiceQuery),
+        **contract("invoices:read", 400),
+    )
+    async def list_invoices(
+        self, params: NamedDependency[InvoiceQuery], services: AppServices, principal: Caller
+    ) -> InvoiceList:
+        today = services.app.clock.now().date()
+        where = params.filter(today)
         page = await run(
-            s.queries.list_invoices, principal(request).account_id, where, limit, cursor
+            services.queries.list_invoices, principal.account_id, where, params.limit, params.after
         )
         return InvoiceList(
             data=[render.invoice(i, today) for i in page.items],
-            pagination=render.pagination(page, limit),
-        )
-
-    @get("/outstanding", opt={"scope": "invoices:read"}, summary="Outstanding invoices")
-    async def outstanding(self, request: Request[Any, Any, Any]) -> OutstandingList:
-        s = services(request)
-        today = s.app.clock.now().date()
-        limit, cursor = page_params(request)
-        account_id = principal(request).account_id
-        page = await run(s.queries.list_outstanding, account_id, limit, cursor)
-        count, totals = await run(s.queries.outstanding_summary, account_id)
-        return OutstandingList(
-            data=[render.invoice(i, today) for i in page.items],
-            pagination=render.pagination(page, limit),
-            summary=OutstandingSummary(count=count, total_due=totals),
+            pagination=render.pagination(page, params.limit),
         )
 
     @get(
-        "/{id:str}",
-        opt={"scope": "invoices:read", "response_example": INVOICE_RESPONSE_EXAMPLE},
-        summary="Get an invoice",
+        "/outstanding",
+        summary="Outstanding invoices, oldest due first, with a summary over all of them",
+        dependencies=provide(PageQuery),
+        **contract("invoices:read", 400),
     )
-    async def get_one(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        s = services(request)
-        invoice = await run(s.app.get_invoice, principal(request).account_id, parse_invoice_id(id))
-        return render.invoice(invoice, s.app.clock.now().date())
-
-    @get("/{id:str}/history", opt={"scope": "invoices:read"}, summary="The invoice's audit entries")
-    async def history(self, request: Request[Any, Any, Any], id: FromPath[str]) -> AuditList:
-        ident = parse_invoice_id(id)
-        s = services(request)
-        account_id = principal(request).account_id
-        await run(s.app.get_invoice, account_id, ident)  # 404 unless it is this account's
-        limit, cursor = page_params(request)
-        where = AuditFilter(entity_id=str(ident))
-        page = await run(s.queries.audit_log, account_id, where, limit, cursor)
-        return audit_list(page, limit)
-
-    @put(
-        "/{id:str}",
-        opt={"scope": "invoices:write", "body": InvoiceUpdate},
-        summary="Edit a DRAFT invoice",
-    )
-    async def replace(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        return await self._update(request, id)
-
-    @patch(
-        "/{id:str}",
-        opt={"scope": "invoices:write", "body": InvoiceUpdate},
-        summary="Edit a DRAFT invoice",
-    )
-    async def update(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        return await self._update(request, id)
-
-    async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> InvoiceOut:
-        ident = parse_invoice_id(raw_id)
-        changes = read_invoice_changes(await json_body(request))
-        s = services(request)
-        invoice = await run(
-            s.app.update_invoice, principal(request).account_id, ident, changes, meta(request)
+    async def list_outstanding(
+        self, params: NamedDependency[PageQuery], services: AppServices, principal: Caller
+    ) -> OutstandingList:
+        today = services.app.clock.now().date()
+        account_id = principal.account_id
+        page = await run(services.queries.list_outstanding, account_id, params.limit, params.after)
+        count, totals = await run(services.queries.outstanding_summary, account_id)
+        return OutstandingList(
+            data=[render.invoice(i, today) for i in page.items],
+            pagination=render.pagination(page, params.limit),
+            summary=OutstandingSummary(count=count, total_due=totals),
         )
-        return render.invoice(invoice, s.app.clock.now().date())
+
+    @get("/{invoice_id:uuid}", summary="Get an invoice", **contract("invoices:read", 404))
+    async def get_invoice(
+        self, invoice_id: FromPath[UUID], services: AppServices, principal: Caller
+    ) -> Invoice:
+        invoice = await run(services.app.get_invoice, principal.account_id, invoice_id)
+        return render.invoice(invoice, services.app.clock.now().date())
+
+    @get(
+        "/{invoice_id:uuid}/history",
+        summary="The invoice's audit entries, oldest first",
+        dependencies=provide(PageQuery),
+        **contract("invoices:read", 400, 404),
+    )
+    async def invoice_history(
+        self,
+        invoice_id: FromPath[UUID],
+        params: NamedDependency[PageQuery],
+        services: AppServices,
+        principal: Caller,
+    ) -> AuditList:
+        account_id = principal.account_id
+        await run(services.app.get_invoice, account_id, invoice_id)  # 404 unless theirs
+        where = AuditFilter(entity_id=str(invoice_id))
+        page = await run(services.queries.audit_log, account_id, where, params.limit, params.after)
+        return audit_list(page, params.limit)
+
+    @route(
+        http_method=["PUT", "PATCH"],
+        path="/{invoice_id:uuid}",
+        summary="Edit a DRAFT invoice (only the fields sent)",
+        **contract("invoices:write", 404, 409, *WITH_BODY),
+    )
+    async def update_invoice(
+        self,
+        invoice_id: FromPath[UUID],
+        data: JSONBody[InvoiceUpdate],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> InvoiceOut:
+        changes = invoice_changes(data)
+        app = services.app
+        invoice = await run(app.update_invoice, principal.account_id, invoice_id, changes, meta)
+        return render.invoice(invoice, app.clock.now().date())
 
     @post(
-        "/{id:str}/paid",
-        opt={
-            "scope": "payments:write",
-            "body": PaymentCreate,
-            "optional_body": True,
-            "example": PAYMENT_EXAMPLE,
-        },
+        "/{invoice_id:uuid}/paid",
         status_code=200,
         summary="Record a payment",
+        description="`amount` defaults to the amount due and may not exceed it; a DRAFT is "
+        "issued by its first payment; a PAID or VOID invoice refuses payments (409).",
+        **contract("payments:write", 404, 409, *WITH_BODY, *POSTED),
     )
-    async def paid(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        ident = parse_invoice_id(id)
-        payment = read_payment(await json_body(request, optional=True))
-        s = services(request)
+    async def record_payment(
+        self,
+        invoice_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: Payment = None,
+    ) -> InvoiceOut:
+        payment = data or PaymentCreate()
         invoice, _ = await run(
-            s.app.record_payment,
-            principal(request).account_id,
-            ident,
-            **payment,
-            meta=meta(request),
+            services.app.record_payment,
+            principal.account_id,
+            invoice_id,
+            amount=None if payment.amount is UNSET else payment.amount,
+            payment_date=None if payment.payment_date is UNSET else payment.payment_date,
+            payment_method=payment.payment_method,
+            reference=payment.reference,
+            meta=meta,
         )
-        return render.invoice(invoice, s.app.clock.now().date())
+        return render.invoice(invoice, services.app.clock.now().date())
 
     @post(
-        "/{id:str}/void",
-        opt={"scope": "invoices:write"},
+        "/{invoice_id:uuid}/void",
         status_code=200,
-        summary="Void an invoice",
+        summary="Void an invoice (unless it has payments)",
+        **contract("invoices:write", 404, 409, *WITH_BODY, *POSTED),
     )
-    async def void(self, request: Request[Any, Any, Any], id: FromPath[str]) -> InvoiceOut:
-        ident = parse_invoice_id(id)
-        await empty_body(request)
-        s = services(request)
-        invoice = await run(s.app.void_invoice, principal(request).account_id, ident, meta(request))
-        return render.invoice(invoice, s.app.clock.now().date())
+    async def void_invoice(
+        self,
+        invoice_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: JSONBody[NoFields | None] = None,
+    ) -> InvoiceOut:
+        invoice = await run(services.app.void_invoice, principal.account_id, invoice_id, meta)
+        return render.invoice(invoice, services.app.clock.now().date())

@@ -1,180 +1,202 @@
-"""Completes the generated OpenAPI document: request bodies, examples, scopes, errors."""
+"""How the document is generated: Structs as schemas, declared error responses and headers."""
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-from litestar import Litestar, Request
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.enums import ParamType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
+from litestar.openapi.spec import Parameter as OpenAPIParameter
+from litestar.openapi.spec.enums import OpenAPIType
 
-from api import requests as bodies
+from api.examples import VALIDATION_ERROR_EXAMPLE
+from api.fields import IDEMPOTENCY_KEY
 from api.schemas import ErrorOut
 
-ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
+    from litestar.typing import FieldDefinition
+
+SECURITY = "BearerAuth"
+
+# Read by the gate (api/gate.py) before any handler runs, on every POST.
+IDEMPOTENCY_PARAMETER = OpenAPIParameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description="Retry safely: the same key with the same request replays the first "
+    "response (`Idempotent-Replayed: true`) for at least 24 hours; with another request "
+    "it is a 422, and while the first is in flight a 409. Scoped to the API key.",
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY),
+)
+
 ERROR_TEXT = {
-    400: "Validation failed: `details` names each bad field by its path",
+    400: "The request does not match this document (`validation_failed`, `malformed_json`), "
+    "breaks a rule it cannot state (`rule_violated`), or carries a cursor this server did "
+    "not hand out (`invalid_cursor`); `details` names each field by its path",
     401: "Missing, invalid or revoked API key (`WWW-Authenticate: Bearer`)",
     403: "The key lacks the scope named in the message, or the account lacks PRO or API access",
     404: "Not found (also another account's objects)",
-    409: "The object's state does not allow this, or a request with the same "
-    "Idempotency-Key is still in progress",
+    409: "The object's state does not allow this (`state_conflict`), or a request with the "
+    "same Idempotency-Key is still in flight (`idempotency_request_in_flight`)",
     413: "Request body over 1 MiB",
     415: "The body is not JSON",
-    422: "The Idempotency-Key was used with a different request",
-    429: "Rate limited: wait `Retry-After` seconds",
+    422: "The Idempotency-Key was used with a different request (`idempotency_key_reused`)",
+    429: "Rate limited (`rate_limited`): wait `Retry-After` seconds",
     500: "Internal server error (`details.requestId`)",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
 }
+# Any /api/v1 call may meet these (an unknown query parameter is a 400 everywhere).
+ALWAYS = (400, 401, 403, 429, 500, 503)
+WITH_BODY = (400, 413, 415)
+POSTED = (409, 422)
 
 
-def _header(description: str) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "integer"}}
-
-
-RATE_HEADERS = {
-    "X-RateLimit-Limit": _header("Requests allowed per minute for this kind (read or write)"),
-    "X-RateLimit-Remaining": _header("Requests left in the current window"),
-    "X-RateLimit-Reset": _header("Unix time (s) when the allowance is whole again"),
-}
-RETRY_AFTER = {"Retry-After": _header("Seconds to wait before the next request succeeds")}
-IDEMPOTENCY_PARAMETER = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Retry safely: the same key with the same request replays the first "
-    "response (`Idempotent-Replayed: true`) for 48 hours; scoped to the API key.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-}
-
-
-def complete(doc: dict[str, Any], app: Litestar) -> dict[str, Any]:
-    """Add what the handlers cannot say through their signatures."""
-    doc = copy.deepcopy(doc)
-    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    structs = [
-        ErrorOut,
-        bodies.ClientCreate,
-        bodies.ClientUpdate,
-        bodies.InvoiceCreate,
-        bodies.InvoiceUpdate,
-        bodies.PaymentCreate,
-        bodies.SendRequest,
-        bodies.AccountUpdate,
-        bodies.RecurringCreate,
-        bodies.RecurringUpdate,
-    ]
-    _, components = msgspec.json.schema_components(
-        structs, ref_template="#/components/schemas/{name}"
-    )
-    schemas.update(components)
-    opts = _handler_opts(app)
-    for path, item in doc.get("paths", {}).items():
-        for method, operation in item.items():
-            opt = opts.get((path, method.upper()), {})
-            _complete_operation(path, method, operation, opt)
-    return doc
-
-
-def _handler_opts(app: Litestar) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", []):
-            for method in getattr(handler, "http_methods", ()):
-                path = route.path_format or "/"
-                found[(path, method)] = dict(handler.opt)
-    return found
-
-
-def _complete_operation(
-    path: str, method: str, operation: dict[str, Any], opt: dict[str, Any]
-) -> None:
-    responses = operation.setdefault("responses", {})
-    body = opt.get("body")
-    if body is not None:
-        content: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}
-        if opt.get("example") is not None:
-            content["example"] = opt["example"]
-        operation["requestBody"] = {
-            "required": not opt.get("optional_body", False),
-            "content": {"application/json": content},
-        }
-    if opt.get("response_example") is not None:
-        for success in ("200", "201"):
-            for media in responses.get(success, {}).get("content", {}).values():
-                media["example"] = opt["response_example"]
-    if not path.startswith("/api/v1"):
-        responses.pop("400", None)
-        return
-    scope = opt.get("scope")
-    if scope:
-        operation["description"] = (
-            operation.get("description") or ""
-        ) + f"Requires scope `{scope}`."
-        operation["security"] = [{"BearerAuth": []}]
-    codes = [401, 403, 500]
-    if method in ("post", "put", "patch") or "limit" in str(operation.get("parameters", "")):
-        codes.append(400)
-    if body is not None:
-        codes += [413, 415]
-    if "{id}" in path:
-        codes.append(404)
-    if method != "get" and "/invoices/{id}" in path:
-        codes.append(409)
-    if method == "post":
-        codes += [409, 422]
-        operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
-    codes.append(429)
-    for status, response in responses.items():
-        if status.startswith("2"):
-            response.setdefault("headers", {}).update(RATE_HEADERS)
-    for code in sorted(set(codes)):
-        entry: dict[str, Any] = {
-            "description": ERROR_TEXT[code],
-            "content": {"application/json": {"schema": ERROR_REF}},
-        }
-        if code == 400:
-            entry["content"]["application/json"]["example"] = bodies.ERROR_EXAMPLE
-        if code == 429:
-            entry["headers"] = {**RATE_HEADERS, **RETRY_AFTER}
-        responses[str(code)] = entry
-    for param in operation.get("parameters", []):
-        if param.get("name") == "id" and param.get("in") == "path":
-            param["schema"] = {"type": "string", "format": "uuid"}
-
-
-def completed(request: Request[Any, Any, Any], generated: dict[str, Any]) -> dict[str, Any]:
-    """The completed document, computed once per app."""
-    state = request.app.state
-    if "openapi_document" not in state:
-        state["openapi_document"] = complete(generated, request.app)
-    return state["openapi_document"]  # type: ignore[no-any-return]
-
-
-class ContractJsonPlugin(JsonRenderPlugin):
-    """Serves /openapi.json: the generated document, completed."""
-
-    def __init__(self) -> None:
-        super().__init__(path="/openapi.json")
-
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return self.render_json(request, completed(request, openapi_schema))
-
-
-ASSETS = "/docs/assets"
-
-
-class OfflineSwaggerPlugin(SwaggerRenderPlugin):
-    """Serves /docs: Swagger UI from the app's own assets (no CDN), on the same document."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            path="/docs",
-            js_url=f"{ASSETS}/swagger-ui-bundle.js",
-            css_url=f"{ASSETS}/swagger-ui.css",
-            standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
-            favicon=f"<link rel='icon' type='image/png' href='{ASSETS}/favicon-32x32.png'>",
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """The error responses of an operation: those every /api/v1 call can meet, and these."""
+    responses = {}
+    for status in sorted({*ALWAYS, *statuses}):
+        examples = [Example(value=VALIDATION_ERROR_EXAMPLE)] if status == 400 else None
+        responses[status] = ResponseSpec(
+            data_container=ErrorOut,
+            description=ERROR_TEXT[status],
+            generate_examples=False,
+            examples=examples,
         )
+    return responses
 
-    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, completed(request, openapi_schema))
+
+def needs(scope: str) -> list[dict[str, list[str]]]:
+    """The security requirement of an operation: a bearer key holding `scope`."""
+    return [{SECURITY: [scope]}]
+
+
+def _integer(description: str, required: bool) -> OpenAPIHeader:
+    return OpenAPIHeader(
+        schema=Schema(type=OpenAPIType.INTEGER), description=description, required=required
+    )
+
+
+def rate_headers(required: bool) -> dict[str, OpenAPIHeader]:
+    return {
+        "X-RateLimit-Limit": _integer("Requests allowed per minute of this kind", required),
+        "X-RateLimit-Remaining": _integer("Requests left in the current window", required),
+        "X-RateLimit-Reset": _integer("Unix time (s) when the allowance is whole again", required),
+    }
+
+
+@dataclass
+class ApiOperation(Operation):
+    """An /api/v1 operation: its scope in words, and the headers its answers carry."""
+
+    def __post_init__(self) -> None:
+        self._plain_body()
+        scopes = [s for requirement in self.security or [] for s in requirement.get(SECURITY, [])]
+        if scopes:
+            words = f"Requires scope `{'`, `'.join(scopes)}`."
+            self.description = f"{self.description}\n\n{words}" if self.description else words
+        if "422" in (self.responses or {}):  # idempotent POSTs declare a reused key
+            self.parameters = [*(self.parameters or []), IDEMPOTENCY_PARAMETER]
+        for status, response in (self.responses or {}).items():
+            if not isinstance(response, OpenAPIResponse):
+                continue
+            for media in (response.content or {}).values():
+                _examples_beside(media)
+            headers = dict(response.headers or {})
+            code = int(status)
+            if code < 300 or code in (400, 403, 404, 409, 413, 415, 422, 429):
+                headers.update(rate_headers(required=code < 300))
+            if code == 201:
+                headers["Location"] = OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING), description="The new object's path"
+                )
+            if code == 401:
+                headers["WWW-Authenticate"] = OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.STRING, const="Bearer"), required=True
+                )
+            if code in (429, 503):
+                headers["Retry-After"] = _integer("Seconds to wait before retrying", True)
+            response.headers = headers
+
+    def _plain_body(self) -> None:
+        """Litestar marks every body required and writes an optional one (`X | None`) as
+        `oneOf: [X, null]`; the contract's optional body is absent or an X, never null."""
+        body = self.request_body
+        if not isinstance(body, RequestBody):
+            return
+        for media in (body.content or {}).values():
+            schema = media.schema
+            if isinstance(schema, Schema) and schema.one_of and len(schema.one_of) == 2:
+                kept = [s for s in schema.one_of if not _is_null(s)]
+                if len(kept) == 1:
+                    body.required = False
+                    media.schema = Schema(all_of=kept, examples=schema.examples)
+            _examples_beside(media)
+
+
+def _examples_beside(media: OpenAPIMediaType) -> None:
+    """Examples given with a Struct end up around its reference (`allOf` + `examples`);
+    they are shown as the media type's examples, next to the plain reference."""
+    schema = media.schema
+    if isinstance(schema, Schema) and schema.all_of and len(schema.all_of) == 1:
+        if schema.examples:
+            media.examples = {
+                f"example-{n}": Example(value=value) for n, value in enumerate(schema.examples, 1)
+            }
+        media.schema = schema.all_of[0]
+
+
+def _is_null(schema: Schema | Reference) -> bool:
+    return isinstance(schema, Schema) and schema.type == OpenAPIType.NULL
+
+
+class ContractStructs(StructSchemaPlugin):
+    """Struct schemas as Litestar makes them, plus what the Struct itself says: a body that
+    forbids unknown fields is closed (`additionalProperties: false`) and its docstring is
+    its description."""
+
+    def to_openapi_schema(
+        self, field_definition: FieldDefinition, schema_creator: SchemaCreator
+    ) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        model: Any = field_definition.type_
+        if msgspec.inspect.type_info(model).forbid_unknown_fields:  # type: ignore[attr-defined]
+            schema.additional_properties = False
+        doc = model.__doc__
+        if doc and schema.description is None:
+            schema.description = " ".join(doc.split())
+        return schema
+
+
+def operation_id(handler: Any, method: str, _: Any) -> str:
+    """The handler's name; one that answers PUT and PATCH alike gets the method too."""
+    name: str = handler.handler_name
+    return name if len(handler.http_methods) == 1 else f"{name}_{method.lower()}"
+
+
+def json_plugin() -> JsonRenderPlugin:
+    """The document itself, at the OpenAPI config's path (/openapi.json)."""
+    return JsonRenderPlugin(path="/")
+
+
+def contract(scope: str, *statuses: int) -> dict[str, Any]:
+    """What an /api/v1 operation declares: the scope it needs and the errors it answers."""
+    return {
+        "security": needs(scope),
+        "responses": errors(*statuses),
+        "operation_class": ApiOperation,
+    }

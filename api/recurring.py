@@ -4,74 +4,43 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, patch, post, put
-from litestar.params import FromPath
+from litestar import Controller, Response, get, post, route
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, JSONBody
 
 from api import render
-from api.context import empty_body, json_body, meta, page_params, principal, run, services
-from api.invoice_input import read_line
-from api.requests import RECURRING_EXAMPLE, RecurringCreate, RecurringUpdate
+from api.context import AppServices, Caller, EventMeta, run
+from api.examples import RECURRING_EXAMPLE
+from api.invoices import invoice_changes
+from api.openapi import POSTED, WITH_BODY, contract
+from api.queries import PageQuery, provide
+from api.requests import NoFields, RecurringCreate, RecurringUpdate
 from api.responses import ExperiResponse
 from api.schemas import RecurringList, RecurringOut, TemplateLineOut
-from api.validation import MISSING, Reader, parse_uuid, present
 from application.recurring import NewRecurring
-from domain.errors import NotFound
+from domain.errors import InvalidInput
 from domain.recurring import RecurringInvoice
-from domain.schedule import FREQUENCIES
 
-FIELDS = (
-    "clientId", "frequency", "interval", "startDate", "endDate", "maxOccurrences", "currency",
-    "taxName", "taxRate", "lineItems", "notes", "paymentTermsDays", "autoSend",
-)  # fmt: skip
+NewTemplate = Annotated[RecurringCreate, Body(examples=[Example(value=RECURRING_EXAMPLE)])]
 
 
-def start_window(today: date) -> tuple[date, date]:
-    """The startDate a template may have: the last 366 days and the next 10 years."""
+def check_start(changes: dict[str, Any], today: date) -> None:
+    """A template starts within the last 366 days and the next 10 years (a rule that
+    depends on today, so no schema can state it)."""
+    start = changes.get("start_date")
+    if start is None:
+        return
     try:
         latest = today.replace(year=today.year + 10)
     except ValueError:  # 29 February ten years on does not exist
         latest = today.replace(year=today.year + 10, day=28)
-    return today - timedelta(days=366), latest
-
-
-def read_template(data: Any, *, partial: bool, today: date) -> dict[str, Any]:
-    r = Reader(data)
-    r.only(FIELDS)
-    lines = r.items("lineItems", read_line, required=not partial, lo=1, hi=500)
-    max_occ = r.data.get("maxOccurrences", MISSING)
-    earliest, latest = start_window(today)
-    interval = r.integer("interval", lo=1, hi=365)
-    if not partial and "interval" not in r.data:
-        interval = 1  # the contract's default; a null interval is refused, not defaulted
-    values = {
-        "client_id": r.uuid("clientId", required=not partial),
-        "frequency": r.choice("frequency", FREQUENCIES, required=not partial),
-        "interval": interval,
-        "start_date": r.date("startDate", required=not partial, earliest=earliest, latest=latest),
-        "end_date": r.date("endDate", nullable=True),
-        "max_occurrences": None
-        if max_occ is None
-        else r.integer("maxOccurrences", lo=1, hi=100_000),
-        "currency": r.currency("currency"),
-        "tax_name": r.string("taxName", max_len=50),
-        "tax_rate": r.decimal("taxRate", minimum=Decimal(0), maximum=Decimal(100)),
-        "line_items": tuple(lines) if lines is not MISSING else MISSING,
-        "notes": r.string("notes", max_len=5000),
-        "payment_terms_days": r.integer("paymentTermsDays", lo=0, hi=365),
-        "auto_send": r.boolean("autoSend"),
-    }
-    r.check()
-    return present(values)
-
-
-def parse_template_id(raw: str) -> UUID:
-    parsed = parse_uuid(raw)
-    if parsed is None:
-        raise NotFound("Recurring invoice not found")
-    return parsed
+    earliest = today - timedelta(days=366)
+    if not earliest <= start <= latest:
+        raise InvalidInput.field("startDate", f"Must be between {earliest} and {latest}")
 
 
 def template_out(t: RecurringInvoice) -> RecurringOut:
@@ -79,12 +48,12 @@ def template_out(t: RecurringInvoice) -> RecurringOut:
     return RecurringOut(
         id=str(t.id),
         client_id=str(t.client_id),
-        frequency=t.frequency,
+        frequency=t.frequency,  # type: ignore[arg-type]
         interval=t.interval,
         start_date=render.day(t.start_date),
         end_date=render.day(t.end_date) if t.end_date else None,
         max_occurrences=t.max_occurrences,
-        currency=t.currency,
+        currency=t.currency,  # type: ignore[arg-type]
         tax_name=t.tax_name,
         tax_rate=t.tax_rate,
         line_items=[
@@ -94,7 +63,7 @@ def template_out(t: RecurringInvoice) -> RecurringOut:
         notes=t.notes,
         payment_terms_days=t.payment_terms_days,
         auto_send=t.auto_send,
-        status=t.status,
+        status=t.status,  # type: ignore[arg-type]
         next_run_date=render.day(upcoming) if upcoming else None,
         occurrences_generated=t.occurrences_generated,
         last_invoice_id=str(t.last_invoice_id) if t.last_invoice_id else None,
@@ -109,19 +78,23 @@ class RecurringController(Controller):
 
     @post(
         "/",
-        opt={"scope": "recurring:write", "body": RecurringCreate, "example": RECURRING_EXAMPLE},
         status_code=201,
         summary="Create a recurring invoice",
+        **contract("recurring:write", *WITH_BODY, *POSTED),
     )
-    async def create(self, request: Request[Any, Any, Any]) -> Response[RecurringOut]:
-        app = services(request).app
-        today = app.clock.now().date()
-        fields = read_template(await json_body(request), partial=False, today=today)
+    async def create_recurring_invoice(
+        self,
+        data: NewTemplate,
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> Response[RecurringOut]:
+        app = services.app
+        fields = invoice_changes(data)
+        check_start(fields, app.clock.now().date())
+        fields.setdefault("tax_rate", Decimal(0))
         template = await run(
-            app.create_recurring,
-            principal(request).account_id,
-            NewRecurring(**fields),
-            meta(request),
+            app.create_recurring, principal.account_id, NewRecurring(**fields), meta
         )
         return ExperiResponse(
             template_out(template),
@@ -129,60 +102,111 @@ class RecurringController(Controller):
             headers={"Location": f"/api/v1/recurring-invoices/{template.id}"},
         )
 
-    @get("/", opt={"scope": "recurring:read"}, summary="List recurring invoices")
-    async def list_templates(self, request: Request[Any, Any, Any]) -> RecurringList:
-        limit, cursor = page_params(request)
-        queries = services(request).queries
-        page = await run(queries.list_recurring, principal(request).account_id, limit, cursor)
+    @get(
+        "/",
+        summary="List recurring invoices",
+        dependencies=provide(PageQuery),
+        **contract("recurring:read", 400),
+    )
+    async def list_recurring_invoices(
+        self, params: NamedDependency[PageQuery], services: AppServices, principal: Caller
+    ) -> RecurringList:
+        page = await run(
+            services.queries.list_recurring, principal.account_id, params.limit, params.after
+        )
         return RecurringList(
-            data=[template_out(t) for t in page.items], pagination=render.pagination(page, limit)
+            data=[template_out(t) for t in page.items],
+            pagination=render.pagination(page, params.limit),
         )
 
-    @get("/{id:str}", opt={"scope": "recurring:read"}, summary="Get a recurring invoice")
-    async def get_one(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        app = services(request).app
-        template = await run(
-            app.get_recurring, principal(request).account_id, parse_template_id(id)
-        )
+    @get(
+        "/{template_id:uuid}",
+        summary="Get a recurring invoice",
+        **contract("recurring:read", 404),
+    )
+    async def get_recurring_invoice(
+        self, template_id: FromPath[UUID], services: AppServices, principal: Caller
+    ) -> RecurringOut:
+        template = await run(services.app.get_recurring, principal.account_id, template_id)
         return template_out(template)
 
-    @put("/{id:str}", opt={"scope": "recurring:write", "body": RecurringUpdate}, summary="Update")
-    async def replace(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        return await self._update(request, id)
-
-    @patch("/{id:str}", opt={"scope": "recurring:write", "body": RecurringUpdate}, summary="Update")
-    async def update(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        return await self._update(request, id)
-
-    async def _update(self, request: Request[Any, Any, Any], raw_id: str) -> RecurringOut:
-        ident = parse_template_id(raw_id)
-        app = services(request).app
-        today = app.clock.now().date()
-        changes = read_template(await json_body(request), partial=True, today=today)
-        template = await run(
-            app.update_recurring, principal(request).account_id, ident, changes, meta(request)
-        )
+    @route(
+        http_method=["PUT", "PATCH"],
+        path="/{template_id:uuid}",
+        summary="Update a recurring invoice (only the fields sent)",
+        **contract("recurring:write", 404, 409, *WITH_BODY),
+    )
+    async def update_recurring_invoice(
+        self,
+        template_id: FromPath[UUID],
+        data: JSONBody[RecurringUpdate],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+    ) -> RecurringOut:
+        app = services.app
+        changes = invoice_changes(data)
+        check_start(changes, app.clock.now().date())
+        template = await run(app.update_recurring, principal.account_id, template_id, changes, meta)
         return template_out(template)
 
-    @post("/{id:str}/pause", opt={"scope": "recurring:write"}, status_code=200, summary="Pause")
-    async def pause(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        return await self._status(request, id, "pause")
+    @post(
+        "/{template_id:uuid}/pause",
+        status_code=200,
+        summary="Pause: no invoices until resumed",
+        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
+    )
+    async def pause_recurring_invoice(
+        self,
+        template_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: JSONBody[NoFields | None] = None,
+    ) -> RecurringOut:
+        return await self._status(template_id, "pause", services, principal, meta)
 
-    @post("/{id:str}/resume", opt={"scope": "recurring:write"}, status_code=200, summary="Resume")
-    async def resume(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        return await self._status(request, id, "resume")
+    @post(
+        "/{template_id:uuid}/resume",
+        status_code=200,
+        summary="Resume a paused recurring invoice",
+        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
+    )
+    async def resume_recurring_invoice(
+        self,
+        template_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: JSONBody[NoFields | None] = None,
+    ) -> RecurringOut:
+        return await self._status(template_id, "resume", services, principal, meta)
 
-    @post("/{id:str}/end", opt={"scope": "recurring:write"}, status_code=200, summary="End")
-    async def end(self, request: Request[Any, Any, Any], id: FromPath[str]) -> RecurringOut:
-        return await self._status(request, id, "end")
+    @post(
+        "/{template_id:uuid}/end",
+        status_code=200,
+        summary="End: no more invoices, for good",
+        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
+    )
+    async def end_recurring_invoice(
+        self,
+        template_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: JSONBody[NoFields | None] = None,
+    ) -> RecurringOut:
+        return await self._status(template_id, "end", services, principal, meta)
 
     async def _status(
-        self, request: Request[Any, Any, Any], raw_id: str, action: str
+        self,
+        template_id: UUID,
+        action: str,
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
     ) -> RecurringOut:
-        ident = parse_template_id(raw_id)
-        await empty_body(request)
-        app = services(request).app
         template = await run(
-            app.change_recurring_status, principal(request).account_id, ident, action, meta(request)
+            services.app.change_recurring_status, principal.account_id, template_id, action, meta
         )
         return template_out(template)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
 
-from api.schemas import ClientOut, EmailOut, InvoiceOut, LineItemOut, Pagination, PaymentOut
+from api.schemas import (
+    ClientOut,
+    EmailDelivery,
+    InvoiceOut,
+    LineItemOut,
+    Pagination,
+    PaymentOut,
+)
 from application.ports import Page
 from domain.client import Client
 from domain.invoice import Invoice
@@ -40,6 +46,7 @@ def client(c: Client) -> ClientOut:
         country=d.get("country"),
         tax_number=d.get("tax_number"),
         notes=d.get("notes"),
+        archived_at=maybe_timestamp(getattr(c, "archived_at", None)),
         created_at=timestamp(c.created_at),
         updated_at=timestamp(c.updated_at),
     )
@@ -51,10 +58,10 @@ def invoice(inv: Invoice, today: date) -> InvoiceOut:
         id=str(inv.id),
         invoice_number=inv.number,
         client_id=str(inv.client_id),
-        status=inv.status,
+        status=inv.status,  # type: ignore[arg-type]
         issue_date=day(inv.issue_date),
         due_date=day(inv.due_date),
-        currency=inv.currency,
+        currency=inv.currency,  # type: ignore[arg-type]
         tax_name=inv.tax_name,
         tax_rate=inv.tax_rate,
         line_items=[
@@ -83,7 +90,7 @@ def invoice(inv: Invoice, today: date) -> InvoiceOut:
             for p in inv.payments
         ],
         emails=[
-            EmailOut(
+            EmailDelivery(
                 id=str(e.id),
                 to_email=e.to_email,
                 subject=e.subject,
@@ -108,7 +115,3 @@ def pagination(page: Page, limit: int) -> Pagination:
     return Pagination(
         limit=limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
     )
-
-
-def items(page: Page) -> list[Any]:
-    return list(page.items)

@@ -1,230 +1,220 @@
-"""Request body schemas, for the OpenAPI document (validation is api/validation.py's)."""
+"""Request bodies: each Struct both decides what is accepted and generates the document."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import functools
+import typing
 from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
-from api.schemas import Struct
+from api.fields import (
+    LINE_PRESENT,
+    LINES,
+    ONE_LINE,
+    PRESENT,
+    TEXT,
+    Amount,
+    Currency,
+    DayIn,
+    EmailIn,
+    IdIn,
+    Interval,
+    MaxOccurrences,
+    Prefix,
+    Quantity,
+    TaxRate,
+    TermsDays,
+    UnitPrice,
+    strip,
+)
 
-Text = str | None
-Day = Annotated[
-    str,
-    msgspec.Meta(
-        description="`YYYY-MM-DD` or an RFC 3339 date-time (reduced to its UTC date), "
-        "from 2000-01-01 to 2100-12-31"
-    ),
-]
-StartDay = Annotated[
-    str,
-    msgspec.Meta(
-        description="`YYYY-MM-DD` or an RFC 3339 date-time, within the last 366 days "
-        "and the next 10 years"
-    ),
-]
-
-
-class ClientCreate(Struct):
-    name: str
-    company: Text = None
-    email: Text = None
-    phone: Text = None
-    address_line1: Text = None
-    address_line2: Text = None
-    city: Text = None
-    county: Text = None
-    postcode: Text = None
-    country: Text = None
-    tax_number: Text = None
-    notes: Text = None
-
-
-class ClientUpdate(Struct):
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    company: Text = None
-    email: Text = None
-    phone: Text = None
-    address_line1: Text = None
-    address_line2: Text = None
-    city: Text = None
-    county: Text = None
-    postcode: Text = None
-    country: Text = None
-    tax_number: Text = None
-    notes: Text = None
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=PRESENT)]
+AccountName = Annotated[str, Meta(min_length=1, max_length=200, pattern=LINE_PRESENT)]
+Description = Annotated[str, Meta(min_length=1, max_length=500, pattern=PRESENT)]
+Text20 = Annotated[str, Meta(max_length=20, pattern=TEXT)]
+Text50 = Annotated[str, Meta(max_length=50, pattern=TEXT)]
+Text100 = Annotated[str, Meta(max_length=100, pattern=TEXT)]
+Text200 = Annotated[str, Meta(max_length=200, pattern=TEXT)]
+Text5000 = Annotated[str, Meta(max_length=5000, pattern=TEXT)]
+Text10000 = Annotated[str, Meta(max_length=10000, pattern=TEXT)]
+Subject = Annotated[str, Meta(max_length=200, pattern=ONE_LINE)]
+# The seller details are printed on one line each (domain/profile.py), bar the instructions.
+Line20 = Annotated[str, Meta(max_length=20, pattern=ONE_LINE)]
+Line50 = Annotated[str, Meta(max_length=50, pattern=ONE_LINE)]
+Line100 = Annotated[str, Meta(max_length=100, pattern=ONE_LINE)]
+Line200 = Annotated[str, Meta(max_length=200, pattern=ONE_LINE)]
+Instructions = Annotated[str, Meta(max_length=2000, pattern=LINES)]
+Frequency = Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"]
 
 
-class LineItemIn(Struct):
-    description: str
-    quantity: Decimal
-    unit_price: Decimal
+@functools.cache
+def _nullable(model: type[msgspec.Struct]) -> frozenset[str]:
+    """The fields of a body that accept null."""
+    return frozenset(
+        f.name for f in msgspec.structs.fields(model) if type(None) in typing.get_args(f.type)
+    )
 
 
-class InvoiceCreate(Struct):
-    client_id: str
-    line_items: list[LineItemIn]
-    issue_date: Day | None = None
-    due_date: Day | None = None
-    currency: str = "GBP"
-    tax_name: Text = None
-    tax_rate: Decimal = Decimal(0)
-    notes: Text = None
+class Body(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    """A JSON object with exactly the declared fields; text arrives without surrounding
+    blanks, and optional text that is only blanks arrives as null."""
+
+    def __post_init__(self) -> None:
+        nullable = _nullable(type(self))
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                stripped = strip(value)
+                setattr(self, name, stripped or (None if name in nullable else stripped))
+
+    def present(self) -> dict[str, Any]:
+        """The fields that were sent, by their Python names."""
+        return {
+            name: getattr(self, name)
+            for name in self.__struct_fields__
+            if getattr(self, name) is not UNSET
+        }
+
+
+class ClientCreate(Body):
+    name: Name
+    company: Text200 | None = None
+    email: EmailIn | None = None
+    phone: Text50 | None = None
+    address_line1: Text200 | None = None
+    address_line2: Text200 | None = None
+    city: Text100 | None = None
+    county: Text100 | None = None
+    postcode: Text20 | None = None
+    country: Text100 | None = None
+    tax_number: Text50 | None = None
+    notes: Text5000 | None = None
+
+
+class ClientUpdate(Body):
+    """Only the fields sent change; null clears an optional field."""
+
+    name: Name | UnsetType = UNSET
+    company: Text200 | UnsetType | None = UNSET
+    email: EmailIn | UnsetType | None = UNSET
+    phone: Text50 | UnsetType | None = UNSET
+    address_line1: Text200 | UnsetType | None = UNSET
+    address_line2: Text200 | UnsetType | None = UNSET
+    city: Text100 | UnsetType | None = UNSET
+    county: Text100 | UnsetType | None = UNSET
+    postcode: Text20 | UnsetType | None = UNSET
+    country: Text100 | UnsetType | None = UNSET
+    tax_number: Text50 | UnsetType | None = UNSET
+    notes: Text5000 | UnsetType | None = UNSET
+
+
+class LineItemIn(Body):
+    description: Description
+    quantity: Quantity
+    unit_price: UnitPrice
+
+
+Lines = Annotated[list[LineItemIn], Meta(min_length=1, max_length=500)]
+
+
+class InvoiceCreate(Body):
+    """Absent dates take their defaults: today, and 14 days after the issue date."""
+
+    client_id: IdIn
+    line_items: Lines
+    issue_date: DayIn | UnsetType = UNSET
+    due_date: DayIn | UnsetType = UNSET
+    currency: Currency = Currency.GBP  # type: ignore[attr-defined]
+    tax_name: Text50 | None = None
+    tax_rate: TaxRate | UnsetType = UNSET
+    notes: Text5000 | None = None
     status: Literal["DRAFT", "SENT"] = "DRAFT"
 
 
-class InvoiceUpdate(Struct):
-    client_id: str | msgspec.UnsetType = msgspec.UNSET
-    line_items: list[LineItemIn] | msgspec.UnsetType = msgspec.UNSET
-    issue_date: Day | msgspec.UnsetType = msgspec.UNSET
-    due_date: Day | msgspec.UnsetType = msgspec.UNSET
-    currency: str | msgspec.UnsetType = msgspec.UNSET
-    tax_name: Text = None
-    tax_rate: Decimal | msgspec.UnsetType = msgspec.UNSET
-    notes: Text = None
+class InvoiceUpdate(Body):
+    """Only the fields sent change (a DRAFT only); totals are recomputed."""
+
+    client_id: IdIn | UnsetType = UNSET
+    line_items: Lines | UnsetType = UNSET
+    issue_date: DayIn | UnsetType = UNSET
+    due_date: DayIn | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    tax_name: Text50 | UnsetType | None = UNSET
+    tax_rate: TaxRate | UnsetType = UNSET
+    notes: Text5000 | UnsetType | None = UNSET
 
 
-class PaymentCreate(Struct):
-    amount: Decimal | msgspec.UnsetType = msgspec.UNSET
-    payment_date: Day | msgspec.UnsetType = msgspec.UNSET
-    payment_method: Text = None
-    reference: Text = None
+class PaymentCreate(Body):
+    """`amount` defaults to the amount due, `paymentDate` to today."""
+
+    amount: Amount | UnsetType = UNSET
+    payment_date: DayIn | UnsetType = UNSET
+    payment_method: Text100 | None = None
+    reference: Text200 | None = None
 
 
-CLIENT_EXAMPLE: dict[str, Any] = {
-    "name": "John Doe",
-    "company": "Acme Corp",
-    "email": "john@acme.com",
-    "phone": "+44 20 1234 5678",
-    "addressLine1": "123 Business St",
-    "city": "London",
-    "postcode": "SW1A 1AA",
-    "country": "United Kingdom",
-}
-INVOICE_EXAMPLE: dict[str, Any] = {
-    "clientId": "client_id_here",
-    "issueDate": "2026-02-10T00:00:00Z",
-    "dueDate": "2026-02-24T00:00:00Z",
-    "currency": "GBP",
-    "taxName": "VAT",
-    "taxRate": 20,
-    "lineItems": [{"description": "Web Development", "quantity": 10, "unitPrice": 75.00}],
-    "status": "DRAFT",
-}
-PAYMENT_EXAMPLE: dict[str, Any] = {
-    "paymentDate": "2026-02-10T00:00:00Z",
-    "amount": 900.00,
-    "paymentMethod": "Bank Transfer",
-    "reference": "TXN-123456",
-}
-INVOICE_RESPONSE_EXAMPLE: dict[str, Any] = {
-    "id": "3f0c1c2e-8a9b-4c1d-9e2f-1a2b3c4d5e6f",
-    "invoiceNumber": "SI-001",
-    "clientId": "9b1d2c3e-4f5a-4b6c-8d7e-0f1a2b3c4d5e",
-    "status": "DRAFT",
-    "issueDate": "2026-02-10T00:00:00Z",
-    "dueDate": "2026-02-24T00:00:00Z",
-    "currency": "GBP",
-    "taxName": "VAT",
-    "taxRate": 20,
-    "lineItems": [
-        {"description": "Web Development", "quantity": 10, "unitPrice": 75.00, "amount": 750.00}
-    ],
-    "subtotal": 750.00,
-    "taxAmount": 150.00,
-    "total": 900.00,
-    "amountPaid": 0.00,
-    "amountDue": 900.00,
-    "payments": [],
-    "emails": [],
-    "isOverdue": False,
-    "notes": None,
-    "recurringInvoiceId": None,
-    "sentAt": None,
-    "paidAt": None,
-    "voidedAt": None,
-    "createdAt": "2026-02-10T14:03:07Z",
-    "updatedAt": "2026-02-10T14:03:07Z",
-}
-ERROR_EXAMPLE: dict[str, Any] = {
-    "error": {
-        "message": "Validation failed",
-        "statusCode": 400,
-        "details": {
-            "name": ["Name is required"],
-            "lineItems.0.quantity": ["Must be greater than 0"],
-        },
-    }
-}
+class SendRequest(Body):
+    """Defaults: the client's email, `Invoice #<number> from <account name>`, a short body."""
+
+    to_email: EmailIn | None = None
+    subject: Subject | None = None
+    body: Text10000 | None = None
 
 
-class SendRequest(Struct):
-    to_email: Text = None
-    subject: Text = None
-    body: Text = None
+class NoFields(Body):
+    """An action that takes no fields: send nothing, or `{}`."""
 
 
-SEND_EXAMPLE: dict[str, Any] = {
-    "toEmail": "client@example.com",
-    "subject": "Invoice #SI-001",
-    "body": "Please find attached...",
-}
+class AccountUpdate(Body):
+    """The seller details printed on invoices; `id`, `plan` and `apiAccess` are not editable."""
+
+    name: AccountName | UnsetType = UNSET
+    business_name: Line200 | UnsetType | None = UNSET
+    address_line1: Line200 | UnsetType | None = UNSET
+    address_line2: Line200 | UnsetType | None = UNSET
+    city: Line100 | UnsetType | None = UNSET
+    postcode: Line20 | UnsetType | None = UNSET
+    country: Line100 | UnsetType | None = UNSET
+    email: EmailIn | UnsetType | None = UNSET
+    phone: Line50 | UnsetType | None = UNSET
+    tax_number: Line50 | UnsetType | None = UNSET
+    payment_instructions: Instructions | UnsetType | None = UNSET
+    invoice_prefix: Prefix | UnsetType | None = UNSET
 
 
-class AccountUpdate(Struct):
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    business_name: Text = None
-    address_line1: Text = None
-    address_line2: Text = None
-    city: Text = None
-    postcode: Text = None
-    country: Text = None
-    email: Text = None
-    phone: Text = None
-    tax_number: Text = None
-    payment_instructions: Text = None
-    invoice_prefix: Text = None
+class RecurringCreate(Body):
+    """`startDate` lies within the last 366 days and the next 10 years."""
 
-
-class RecurringCreate(Struct):
-    client_id: str
-    frequency: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"]
-    start_date: StartDay
-    line_items: list[LineItemIn]
-    interval: int = 1
-    end_date: Day | None = None
-    max_occurrences: int | None = None
-    currency: str = "GBP"
-    tax_name: Text = None
-    tax_rate: Decimal = Decimal(0)
-    notes: Text = None
-    payment_terms_days: int = 14
+    client_id: IdIn
+    frequency: Frequency
+    start_date: DayIn
+    line_items: Lines
+    interval: Interval = 1
+    end_date: DayIn | None = None
+    max_occurrences: MaxOccurrences | None = None
+    currency: Currency = Currency.GBP  # type: ignore[attr-defined]
+    tax_name: Text50 | None = None
+    tax_rate: TaxRate | UnsetType = UNSET
+    notes: Text5000 | None = None
+    payment_terms_days: TermsDays = 14
     auto_send: bool = False
 
 
-class RecurringUpdate(Struct):
-    client_id: str | msgspec.UnsetType = msgspec.UNSET
-    frequency: str | msgspec.UnsetType = msgspec.UNSET
-    interval: int | msgspec.UnsetType = msgspec.UNSET
-    start_date: StartDay | msgspec.UnsetType = msgspec.UNSET
-    end_date: Day | None = None
-    max_occurrences: int | None = None
-    line_items: list[LineItemIn] | msgspec.UnsetType = msgspec.UNSET
-    currency: str | msgspec.UnsetType = msgspec.UNSET
-    tax_name: Text = None
-    tax_rate: Decimal | msgspec.UnsetType = msgspec.UNSET
-    notes: Text = None
-    payment_terms_days: int | msgspec.UnsetType = msgspec.UNSET
-    auto_send: bool | msgspec.UnsetType = msgspec.UNSET
+class RecurringUpdate(Body):
+    """Only the fields sent change; the schedule is fixed once invoices were generated."""
 
-
-RECURRING_EXAMPLE: dict[str, Any] = {
-    "clientId": "client_id_here",
-    "frequency": "MONTHLY",
-    "interval": 1,
-    "startDate": "2026-03-01T00:00:00Z",
-    "currency": "GBP",
-    "lineItems": [{"description": "Retainer", "quantity": 1, "unitPrice": 500.00}],
-    "autoSend": False,
-}
+    client_id: IdIn | UnsetType = UNSET
+    frequency: Frequency | UnsetType = UNSET
+    interval: Interval | UnsetType = UNSET
+    start_date: DayIn | UnsetType = UNSET
+    end_date: DayIn | UnsetType | None = UNSET
+    max_occurrences: MaxOccurrences | UnsetType | None = UNSET
+    line_items: Lines | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    tax_name: Text50 | UnsetType | None = UNSET
+    tax_rate: TaxRate | UnsetType = UNSET
+    notes: Text5000 | UnsetType | None = UNSET
+    payment_terms_days: TermsDays | UnsetType = UNSET
+    auto_send: bool | UnsetType = UNSET

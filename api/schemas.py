@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+from api.fields import Currency, EmailOut, IdOut, Money, Rate, Timestamp
+
+InvoiceStatus = Literal["DRAFT", "SENT", "PARTIALLY_PAID", "PAID", "VOID"]
+ErrorCode = Literal[
+    "validation_failed",
+    "malformed_json",
+    "rule_violated",
+    "invalid_cursor",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "request_timeout",
+    "state_conflict",
+    "invoice_not_draft",
+    "idempotency_request_in_flight",
+    "payload_too_large",
+    "unsupported_media_type",
+    "idempotency_key_reused",
+    "rate_limited",
+    "internal_error",
+    "service_unavailable",
+]
 
 
 class Struct(msgspec.Struct, rename="camel", kw_only=True):
@@ -13,10 +36,10 @@ class Struct(msgspec.Struct, rename="camel", kw_only=True):
 
 
 class ClientOut(Struct):
-    id: str
+    id: IdOut
     name: str
     company: str | None
-    email: str | None
+    email: EmailOut | None
     phone: str | None
     address_line1: str | None
     address_line2: str | None
@@ -26,61 +49,62 @@ class ClientOut(Struct):
     country: str | None
     tax_number: str | None
     notes: str | None
-    created_at: str
-    updated_at: str
+    archived_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class LineItemOut(Struct):
     description: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Decimal
+    quantity: Money
+    unit_price: Money
+    amount: Money
 
 
 class PaymentOut(Struct):
-    id: str
-    amount: Decimal
-    payment_date: str
+    id: IdOut
+    amount: Money
+    payment_date: Timestamp
     payment_method: str | None
     reference: str | None
-    recorded_at: str
+    recorded_at: Timestamp
 
 
-class EmailOut(Struct):
-    id: str
-    to_email: str
+class EmailDelivery(Struct):
+    id: IdOut
+    to_email: EmailOut
     subject: str
-    status: str
+    status: Literal["QUEUED", "SENT", "FAILED"]
     attempts: int
-    sent_at: str | None
+    sent_at: Timestamp | None
 
 
 class InvoiceOut(Struct):
-    id: str
+    id: IdOut
     invoice_number: str
-    client_id: str
-    status: str
-    issue_date: str
-    due_date: str
-    currency: str
+    client_id: IdOut
+    status: InvoiceStatus
+    issue_date: Timestamp
+    due_date: Timestamp
+    currency: Currency
     tax_name: str | None
-    tax_rate: Decimal
+    tax_rate: Rate
     line_items: list[LineItemOut]
-    subtotal: Decimal
-    tax_amount: Decimal
-    total: Decimal
-    amount_paid: Decimal
-    amount_due: Decimal
+    subtotal: Money
+    tax_amount: Money
+    total: Money
+    amount_paid: Money
+    amount_due: Money
     payments: list[PaymentOut]
-    emails: list[EmailOut]
+    emails: list[EmailDelivery]
     is_overdue: bool
     notes: str | None
-    recurring_invoice_id: str | None
-    sent_at: str | None
-    paid_at: str | None
-    voided_at: str | None
-    created_at: str
-    updated_at: str
+    recurring_invoice_id: IdOut | None
+    sent_at: Timestamp | None
+    paid_at: Timestamp | None
+    voided_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class Pagination(Struct):
@@ -101,7 +125,7 @@ class InvoiceList(Struct):
 
 class OutstandingSummary(Struct):
     count: int
-    total_due: dict[str, Decimal]
+    total_due: dict[str, Money]
 
 
 class OutstandingList(Struct):
@@ -113,6 +137,8 @@ class OutstandingList(Struct):
 class ErrorBody(Struct):
     message: str
     status_code: int
+    code: ErrorCode
+    request_id: str
     details: dict[str, Any]
 
 
@@ -121,18 +147,18 @@ class ErrorOut(Struct):
 
 
 class Health(Struct):
-    status: str
+    status: Literal["ok"]
 
 
 class Actor(Struct):
-    type: str
+    type: Literal["api_key", "user", "system"]
     id: str | None
     name: str | None
 
 
 class AuditEntry(Struct):
     id: str
-    occurred_at: str
+    occurred_at: Timestamp
     action: str
     entity_type: str
     entity_id: str
@@ -148,18 +174,28 @@ class AuditList(Struct):
     pagination: Pagination
 
 
+class AuditDigest(Struct):
+    """The signed head of the account's audit hash chain (see the README's Audit section)."""
+
+    length: int
+    head_hash: str
+    signed_at: Timestamp
+    signature: str
+    public_key_id: str
+
+
 class AccountOut(Struct):
-    id: str
+    id: IdOut
     name: str
-    plan: str
-    api_access: str
+    plan: Literal["FREE", "PRO"]
+    api_access: Literal["NONE", "REQUESTED", "APPROVED"]
     business_name: str | None
     address_line1: str | None
     address_line2: str | None
     city: str | None
     postcode: str | None
     country: str | None
-    email: str | None
+    email: EmailOut | None
     phone: str | None
     tax_number: str | None
     payment_instructions: str | None
@@ -168,31 +204,31 @@ class AccountOut(Struct):
 
 class TemplateLineOut(Struct):
     description: str
-    quantity: Decimal
-    unit_price: Decimal
+    quantity: Money
+    unit_price: Money
 
 
 class RecurringOut(Struct):
-    id: str
-    client_id: str
-    frequency: str
+    id: IdOut
+    client_id: IdOut
+    frequency: Literal["DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"]
     interval: int
-    start_date: str
-    end_date: str | None
+    start_date: Timestamp
+    end_date: Timestamp | None
     max_occurrences: int | None
-    currency: str
+    currency: Currency
     tax_name: str | None
-    tax_rate: Decimal
+    tax_rate: Rate
     line_items: list[TemplateLineOut]
     notes: str | None
     payment_terms_days: int
     auto_send: bool
-    status: str
-    next_run_date: str | None
+    status: Literal["ACTIVE", "PAUSED", "ENDED"]
+    next_run_date: Timestamp | None
     occurrences_generated: int
-    last_invoice_id: str | None
-    created_at: str
-    updated_at: str
+    last_invoice_id: IdOut | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class RecurringList(Struct):

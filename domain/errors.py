@@ -28,6 +28,12 @@ class StateConflict(DomainError):
     """The object is in a state that does not allow the change."""
 
 
+class InvoiceNotDraft(StateConflict):
+    """Only a DRAFT invoice can be edited."""
+
+    code = "invoice_not_draft"  # the contract's stable name for this refusal
+
+
 class Forbidden(DomainError):
     """The caller is known but not allowed to do this."""
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain import money
-from domain.errors import InvalidInput, StateConflict
+from domain.errors import InvalidInput, InvoiceNotDraft, StateConflict
 from domain.meta import Meta
 from domain.values import DELIVERED, FAILED, Email, LineItem, Payment, Totals, compute_totals
 
@@ -188,7 +188,7 @@ class Invoice(Aggregate):
 
     def check_is_draft(self, message: str) -> None:
         if self.status != DRAFT:
-            raise StateConflict(f"{message}; this invoice is {self.status}")
+            raise InvoiceNotDraft(f"{message}; this invoice is {self.status}")
 
     # Events
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from api.requests import CLIENT_EXAMPLE
+from api.examples import CLIENT_EXAMPLE
 from tests.support import Tenant
 
 EXAMPLE_CLIENT = CLIENT_EXAMPLE

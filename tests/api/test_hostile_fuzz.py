@@ -9,22 +9,31 @@ from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from api.account import PROFILE
-from api.clients import FIELDS as CLIENT_FIELDS
-from api.invoice_input import INVOICE_FIELDS
-from api.recurring import FIELDS as TEMPLATE_FIELDS
+from api.requests import AccountUpdate, ClientCreate, InvoiceCreate, RecurringCreate
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from tests.api.helpers import EXAMPLE_CLIENT, create_client, create_invoice, example_invoice
 from tests.support import Tenant
 
 Api = TestClient[Litestar]
+
+
+def names(body: type[msgspec.Struct]) -> list[str]:
+    """The fields of a request body as the client writes them."""
+    return [field.encode_name for field in msgspec.structs.fields(body)]
+
+
+CLIENT_FIELDS = names(ClientCreate)
+INVOICE_FIELDS = names(InvoiceCreate)
+TEMPLATE_FIELDS = names(RecurringCreate)
+PROFILE = names(AccountUpdate)
 FUZZ = hypothesis.settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -176,7 +185,7 @@ def test_sending_invoices(
 def test_editing_the_account(
     client: Api, tenant: Tenant, data: Any, value: Any, ascii_only: bool
 ) -> None:
-    path = data.draw(st.sampled_from(paths(("name", "plan", *PROFILE))))
+    path = data.draw(st.sampled_from(paths(("plan", *PROFILE))))
     send(
         client,
         tenant,

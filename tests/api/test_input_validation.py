@@ -14,8 +14,9 @@ from tests.support import Tenant
 def error_of(response: Any) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"message", "statusCode", "details"}
+    assert set(body["error"]) == {"message", "statusCode", "code", "requestId", "details"}
     assert body["error"]["statusCode"] == response.status_code
+    assert body["error"]["requestId"] == response.headers["x-request-id"]
     assert isinstance(body["error"]["details"], dict)
     return body["error"]  # type: ignore[no-any-return]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from api.requests import RECURRING_EXAMPLE
+from api.examples import RECURRING_EXAMPLE
 from infrastructure.bootstrap import Services
 from tests.api.helpers import create_client, create_invoice
 from tests.support import Tenant

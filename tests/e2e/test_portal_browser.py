@@ -167,7 +167,7 @@ def test_the_api_reference_renders_with_the_network_blocked(
         page.goto(f"{base}/docs")
         page.wait_for_selector(".opblock", timeout=20_000)
         paths = page.locator(".opblock-summary-path").all_text_contents()
-        assert "/api/v1/invoices/{id}/send" in [p.replace("\u200b", "") for p in paths]
+        assert "/api/v1/invoices/{invoice_id}/send" in [p.replace("\u200b", "") for p in paths]
         assert page.locator(".opblock").count() >= 25
         page.screenshot(path=str(shots / "5-docs-offline.png"))
         assert blocked == []  # every asset came from the app itself

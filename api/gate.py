@@ -1,7 +1,8 @@
-"""The gate of every /api/v1 route: key, rate limit, scope, then idempotent POSTs."""
+"""The gate of every /api/v1 request: the key, its rate limit, then idempotent POSTs."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, cast
 
@@ -11,19 +12,21 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.client_address import client_address
 from api.context import run
+from api.errors import invalid
+from api.fields import IDEMPOTENCY_KEY, pattern_message
 from api.idempotency import run_idempotent
 from application.accounts import Principal
 from application.ports import RateDecision, RateLimited
-from domain.errors import Forbidden, Unauthenticated
+from domain.errors import Unauthenticated
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
-def _header(scope: Scope, name: bytes) -> str:
+def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
-    return ""
+    return None
 
 
 def admit(services: Any, token: str, address: str, is_read: bool) -> tuple[Principal, RateDecision]:
@@ -35,15 +38,17 @@ def admit(services: Any, token: str, address: str, is_read: bool) -> tuple[Princ
     return principal, services.limiter.hit(bucket, limit, time.time())
 
 
-class ApiGuard(ASGIMiddleware):
+class ApiGate(ASGIMiddleware):
+    """Runs before routing to a handler, so that refused requests cost no body parsing."""
+
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        await self._guard(cast(Any, scope), receive, send, next_app)
+        await self._gate(cast(Any, scope), receive, send, next_app)
 
-    async def _guard(self, scope: Any, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    async def _gate(self, scope: Any, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         services: Any = scope["litestar_app"].state.services
-        scheme, _, token = _header(scope, b"authorization").partition(" ")
+        scheme, _, token = (_header(scope, b"authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Missing API key: send Authorization: Bearer <key>")
         address = client_address(scope)
@@ -54,14 +59,12 @@ class ApiGuard(ASGIMiddleware):
         if not decision.allowed:
             raise RateLimited(decision)
 
-        needed = scope["route_handler"].opt.get("scope")
-        if needed and needed not in principal.scopes:
-            raise Forbidden(f"This API key lacks the scope {needed}")
-
-        idem_key = _header(scope, b"idempotency-key")
-        if scope["method"] == "POST" and idem_key:
+        key = _header(scope, b"idempotency-key")
+        if scope["method"] == "POST" and key is not None:
+            if not re.match(IDEMPOTENCY_KEY, key):
+                raise invalid({"Idempotency-Key": [pattern_message(IDEMPOTENCY_KEY, key)]})
             await run_idempotent(
-                services, str(principal.key_id), idem_key, scope, receive, send, next_app
+                services, str(principal.key_id), key, scope, receive, send, next_app
             )
         else:
             await next_app(scope, receive, send)
