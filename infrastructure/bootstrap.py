@@ -15,7 +15,7 @@ from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.pdf import InvoicePdf, RenderCache
-from infrastructure.ratelimit import MemoryRateLimiter, SqlRateLimiter
+from infrastructure.ratelimit import MemoryRateLimiter, RedisRateLimiter, SqlRateLimiter
 from infrastructure.scheduler import RecurringRunner
 from infrastructure.send_quota import SqlSendQuota
 from infrastructure.sessions import KeyUsage, SessionStore
@@ -60,6 +60,8 @@ class Services:
     def close(self) -> None:
         self.recurring.stop()
         self.outbox.stop()
+        if isinstance(self.limiter, RedisRateLimiter):
+            self.limiter.close()
         self.db.close()
         self.app.close()
 
@@ -104,8 +106,15 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys)
     # Shared limits need a shared store; the embedded default limits API keys per process.
+    # Redis, when given, counts API windows without a database write per request.
     shared_limiter = SqlRateLimiter(db)
-    limiter: RateLimiter = shared_limiter if db.dialect == "postgresql" else MemoryRateLimiter()
+    limiter: RateLimiter
+    if settings.redis_url:
+        limiter = RedisRateLimiter(settings.redis_url, settings.redis_prefix)
+    elif db.dialect == "postgresql":
+        limiter = shared_limiter
+    else:
+        limiter = MemoryRateLimiter()
     return Services(
         settings=settings,
         app=app,

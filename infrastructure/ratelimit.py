@@ -1,4 +1,4 @@
-"""Fixed-window rate limits: per process in memory, or shared through the database.
+"""Fixed-window rate limits: per process in memory, or shared through the database or Redis.
 
 A window opens at a bucket's first request and lasts 60 seconds (or the `window` a
 caller asks for); the whole allowance may be used at once, and the request after it is
@@ -11,6 +11,10 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
+from typing import Any
+
+import redis
 
 from application.ports import RateDecision, SqlDatabase
 
@@ -102,3 +106,53 @@ class SqlRateLimiter:
         self._hits += 1
         if self._hits % PRUNE_EVERY == 1:
             self.db.statement("DELETE FROM rate_limits WHERE window_start < ?", (now - MAX_WINDOW,))
+
+
+# One round trip, atomic: open a window at the first hit (or when the caller's clock
+# says the old one closed), else count. Windows follow the caller's clock, as the SQL
+# limiter's do; the key's expiry only removes idle buckets. Start is returned as a
+# string because Lua numbers lose their fraction in a reply.
+HIT = """
+local start = redis.call('HGET', KEYS[1], 's')
+if (not start) or tonumber(start) <= tonumber(ARGV[1]) - tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return {ARGV[1], 1}
+end
+return {start, redis.call('HINCRBY', KEYS[1], 'c', 1)}
+"""
+RETRY_SECONDS = 5.0  # while Redis is down, skip it instead of waiting on each request
+
+
+class RedisRateLimiter:
+    """Windows in Redis: exact across processes and hosts, and no database write per read.
+
+    If Redis cannot be reached, limits fall back to this process's memory (fail open,
+    per process) and Redis is tried again a few seconds later.
+    """
+
+    def __init__(self, url: str, prefix: str = "experi:rate:", timeout: float = 0.5) -> None:
+        self.client: Any = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self.prefix = prefix
+        self.fallback = MemoryRateLimiter()
+        self._script = self.client.register_script(HIT)
+        self._down_until = 0.0
+
+    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
+        if time.monotonic() < self._down_until:
+            return self.fallback.hit(bucket, limit, now, window)
+        ttl_ms = int(window * 1000) + 1000  # a second of slack for clocks between hosts
+        try:
+            start, count = self._script(
+                keys=[self.prefix + bucket], args=[repr(now), window, ttl_ms]
+            )
+        except (redis.RedisError, OSError):
+            log.warning("rate-limit store (Redis) unreachable; limiting in this process only")
+            self._down_until = time.monotonic() + RETRY_SECONDS
+            return self.fallback.hit(bucket, limit, now, window)
+        return decide(limit, float(start), int(count), now, window)
+
+    def close(self) -> None:
+        self.client.close()

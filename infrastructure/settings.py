@@ -35,6 +35,10 @@ class Settings:
     idempotency_stale_seconds: float = 60.0
     # Whom portal users write to for a plan change: whoever runs this server.
     operator_contact: str = "the operator of this server"
+    # API rate-limit windows live here when set (shared by all processes, no database
+    # write per request); the key prefix lets several deployments share one Redis.
+    redis_url: str | None = None
+    redis_prefix: str = "experi:rate:"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +69,8 @@ class Settings:
             operator_contact=(env.get("EXPERI_OPERATOR_CONTACT") or "").strip()
             or "the operator of this server",
             idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 60),
+            redis_url=env.get("EXPERI_REDIS_URL") or None,
+            redis_prefix=env.get("EXPERI_REDIS_PREFIX") or "experi:rate:",
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
         )
 

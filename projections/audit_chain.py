@@ -63,17 +63,27 @@ def account_hash(previous: str, account_id: str, position: int, n: Notification)
 
 
 def aggregate_name(event: Any) -> str:
-    return type(event).__qualname__.split(".")[0]
+    return _aggregate_name(type(event))
+
+
+_NAMES: dict[Any, str] = {}  # event class -> aggregate name (a handful of classes)
+
+
+def _aggregate_name(kind: Any) -> str:
+    name = _NAMES.get(kind)
+    if name is None:
+        name = _NAMES[kind] = kind.__qualname__.split(".")[0]
+    return name
 
 
 def is_audited(event: Any) -> bool:
     """Invoice numbering is internal bookkeeping, not a change a user made."""
-    return aggregate_name(event) != InvoiceCounter.__name__
+    return _aggregate_name(type(event)) != InvoiceCounter.__name__
 
 
 def named_account(event: Any) -> str | None:
     """The account an event names itself: an account's own id, or its `account_id`."""
-    if aggregate_name(event) == Account.__name__:
+    if _aggregate_name(type(event)) == Account.__name__:
         return str(event.originator_id)
     account_id = getattr(event, "account_id", None)
     return None if account_id is None else str(account_id)
@@ -112,8 +122,10 @@ class AccountChainView:
     tracking, so a store that predates it is chained from its first event)."""
 
     tables: Sequence[str] = ()  # a rebuild never rewrites the chain
+    dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
     def create_statements(self, dialect: str) -> list[str]:
+        self.dialect = dialect
         return [
             "CREATE TABLE IF NOT EXISTS audit_account_chain (seq BIGINT PRIMARY KEY, "
             "account_id TEXT NOT NULL, position BIGINT NOT NULL, hash TEXT NOT NULL)",
@@ -122,37 +134,45 @@ class AccountChainView:
         ]
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
-        if not is_audited(event):
-            return
-        cur.execute("SELECT 1 FROM audit_account_chain WHERE seq = ?", (notification.id,))
-        if cur.fetchone() is not None:
-            return
-        account_id = named_account(event)
-        entity_id = str(event.originator_id)
-        if account_id is not None and account_id != entity_id:
-            cur.execute(
-                "INSERT INTO audit_entities (entity_id, account_id) VALUES (?, ?) "
-                "ON CONFLICT (entity_id) DO NOTHING",
-                (entity_id, account_id),
-            )
-        if account_id is None:
-            cur.execute(
-                "SELECT account_id FROM audit_entities WHERE entity_id = ?",
-                (entity_id,),
-            )
-            row = cur.fetchone()
-            if row is None:
-                return  # not an account's event: it has no audit entry either
-            account_id = str(row[0])
-        position, previous = _head(cur, account_id)
-        cur.execute(
-            "INSERT INTO audit_account_chain (seq, account_id, position, hash) VALUES (?, ?, ?, ?)",
-            (
-                notification.id,
-                account_id,
-                position + 1,
-                account_hash(previous, account_id, position + 1, notification),
-            ),
+        batch = [(notification, event)]
+        self.apply_batch(cur, batch, notification.id - 1, self.prepare(cur, batch))
+
+    def prepare(self, cur: SqlCursor, batch: Any) -> Any:
+        """What the batch reads, before any view writes: chained events and owners."""
+        from projections.audit_batch import resolve_owners, seq_range
+
+        return seq_range(cur, "audit_account_chain", batch), resolve_owners(cur, batch)
+
+    def apply_batch(self, cur: SqlCursor, batch: Any, after: int, prepared: Any) -> None:
+        """Chain the audited events after `after` that are not chained yet, in order."""
+        from projections.audit_batch import account_heads, insert_rows, record_owners
+
+        chained, owners = prepared
+        todo = [
+            (notification, event, account_id, naming)
+            for (notification, event), (account_id, naming) in zip(batch, owners, strict=True)
+            if notification.id > after and is_audited(event) and notification.id not in chained
+        ]
+        record_owners(
+            cur,
+            self.dialect,
+            [(str(e.originator_id), naming) for _, e, _, naming in todo if naming],
+        )
+        heads = account_heads(cur, list({a for _, _, a, _ in todo if a is not None}))
+        rows = []
+        for notification, _, account_id, _ in todo:
+            if account_id is None:
+                continue  # not an account's event: it has no audit entry either
+            position, previous = heads.get(account_id, (0, GENESIS))
+            link = account_hash(previous, account_id, position + 1, notification)
+            heads[account_id] = (position + 1, link)
+            rows.append((notification.id, account_id, position + 1, link))
+        insert_rows(
+            cur,
+            self.dialect,
+            "audit_account_chain",
+            ("seq", "account_id", "position", "hash"),
+            rows,
         )
 
 

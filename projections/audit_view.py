@@ -11,16 +11,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
-from projections.audit_chain import GENESIS, aggregate_name, chain_hash, is_audited, named_account
+from projections.audit_batch import (
+    Batch,
+    chain_before,
+    insert_rows,
+    record_owners,
+    resolve_owners,
+    seq_range,
+)
+from projections.audit_chain import aggregate_name, chain_hash
 
 ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/audit-entry")
 HIDDEN_FIELDS = {
@@ -43,19 +52,31 @@ REDACTED = "[redacted]"
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+# Names repeat across events (a few dozen field and event names): converted once each.
+@lru_cache(maxsize=4096)
 def snake(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+@lru_cache(maxsize=4096)
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
 
 
+@lru_cache(maxsize=4096)
+def secret_name(name: str) -> bool:
+    return SECRET_NAME.search(name) is not None
+
+
 def jsonable(value: Any) -> Any:
     """Event data as JSON the API can return (camelCase keys, exact decimals as strings)."""
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # most values: nothing to convert
     if is_dataclass(value) and not isinstance(value, type):
-        value = asdict(value)
+        # Field by field, not asdict(): the recursion below converts nested values, and
+        # asdict's deep copies were a large share of a rebuild.
+        value = {name: getattr(value, name) for name in field_names(type(value))}
     if isinstance(value, dict):
         return {camel(str(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -72,22 +93,66 @@ def jsonable(value: Any) -> Any:
 def redact(value: Any) -> Any:
     """JSON data without secrets: secret-named fields dropped, secret-looking text masked."""
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if not SECRET_NAME.search(str(k))}
+        return {k: redact(v) for k, v in value.items() if not secret_name(str(k))}
     if isinstance(value, list):
         return [redact(v) for v in value]
     if isinstance(value, str):
-        return REDACTED if SECRET_VALUE.match(value) else API_KEY_TEXT.sub(REDACTED, value)
+        # Both patterns need a literal ("$" first, "exp_live_"): most text has neither.
+        if value.startswith("$") and SECRET_VALUE.match(value):
+            return REDACTED
+        return API_KEY_TEXT.sub(REDACTED, value) if "exp_live_" in value else value
     return value
+
+
+_FIELDS: dict[Any, tuple[str, ...]] = {}  # dataclass -> its field names
+
+
+def field_names(cls: Any) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in fields(cls))
+    return names
+
+
+def entry_data(value: Any) -> Any:
+    """`redact(jsonable(value))` in one pass (a rebuild makes one per event). Only text
+    that was text can look like a secret: converted values are ids, amounts and times."""
+    kind = type(value)
+    if kind is str:
+        return redact(value)
+    if value is None or kind is int or kind is bool or kind is float:
+        return value
+    if kind is Decimal or kind is UUID:
+        return str(value)
+    if kind is tuple or kind is list:
+        return [entry_data(v) for v in value]
+    if kind is dict or (is_dataclass(value) and not isinstance(value, type)):
+        items = value if kind is dict else {n: getattr(value, n) for n in field_names(kind)}
+        out = {}
+        for key, item in items.items():
+            name = camel(str(key))
+            if not secret_name(name):
+                out[name] = entry_data(item)
+        return out
+    return redact(jsonable(value))  # anything else (times, subclasses) the long way
 
 
 def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+AUDIT_COLUMNS = (
+    "seq", "id", "account_id", "occurred_at", "action", "entity_type", "entity_id",
+    "actor_type", "actor_id", "actor_name", "request_id", "ip", "user_agent", "data",
+)  # fmt: skip
+
+
 class AuditView:
     tables: Sequence[str] = ("view_audit", "audit_entities")
+    dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
     def create_statements(self, dialect: str) -> list[str]:
+        self.dialect = dialect
         return [
             "CREATE TABLE IF NOT EXISTS audit_chain (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS audit_entities "
@@ -103,65 +168,66 @@ class AuditView:
         ]
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
-        self._extend_chain(cur, notification)
-        if not is_audited(event):
-            return
+        batch = [(notification, event)]
+        self.apply_batch(cur, batch, notification.id - 1, self.prepare(cur, batch))
+
+    def prepare(self, cur: SqlCursor, batch: Batch) -> Any:
+        """What the batch reads, before any view writes: links and owners."""
+        return seq_range(cur, "audit_chain", batch), resolve_owners(cur, batch)
+
+    def apply_batch(self, cur: SqlCursor, batch: Batch, after: int, prepared: Any) -> None:
+        """Link and record the events after `after`, in order, with a few statements."""
+        linked, owners = prepared
+        existing, passed = sorted(linked), 0
+        previous: str | None = None  # the hash of the latest link before this event
+        links: list[tuple[int, str]] = []
+        entities: list[tuple[str, str]] = []
+        rows: list[tuple[Any, ...]] = []
+        for (notification, event), (account_id, naming) in zip(batch, owners, strict=True):
+            while passed < len(existing) and existing[passed] < notification.id:
+                previous = str(linked[existing[passed]])
+                passed += 1
+            if notification.id <= after:
+                continue
+            if notification.id not in linked:  # a rebuild never rewrites the chain
+                if previous is None:
+                    previous = chain_before(cur, notification.id)
+                previous = chain_hash(previous, notification)
+                links.append((notification.id, previous))
+            if naming is not None:
+                entities.append((str(event.originator_id), naming))
+            if account_id is not None:
+                rows.append(self._row(event, notification, account_id))
+        insert_rows(cur, self.dialect, "audit_chain", ("seq", "hash"), links)
+        record_owners(cur, self.dialect, entities)
+        insert_rows(
+            cur,
+            self.dialect,
+            "view_audit",
+            AUDIT_COLUMNS,
+            rows,
+            "ON CONFLICT (seq) DO NOTHING",
+        )
+
+    @staticmethod
+    def _row(event: Any, notification: Notification, account_id: str) -> tuple[Any, ...]:
         entity_id = str(event.originator_id)
-        account_id = self._account_of(cur, event, entity_id)
-        if account_id is None:
-            return
         meta = getattr(event, "meta", None) or {}
         entity_type = snake(aggregate_name(event))
         data = {k: v for k, v in vars(event).items() if k not in HIDDEN_FIELDS}
-        cur.execute(
-            "INSERT INTO view_audit (seq, id, account_id, occurred_at, action, entity_type, "
-            "entity_id, actor_type, actor_id, actor_name, request_id, ip, user_agent, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING",
-            (
-                notification.id,
-                str(uuid5(ENTRY_NAMESPACE, f"{entity_id}:{event.originator_version}")),
-                account_id,
-                timestamp(event.timestamp),
-                f"{entity_type}.{snake(type(event).__name__)}",
-                entity_type,
-                entity_id,
-                meta.get("actorType") or "system",
-                meta.get("actorId"),
-                meta.get("actorName"),
-                meta.get("requestId"),
-                meta.get("ip"),
-                meta.get("userAgent"),
-                json.dumps(redact(jsonable(data)), sort_keys=True),
-            ),
-        )
-
-    def _account_of(self, cur: SqlCursor, event: Any, entity_id: str) -> str | None:
-        account_id = named_account(event)
-        if account_id == entity_id:
-            return account_id  # an account's own event
-        if account_id is not None:
-            cur.execute(
-                "INSERT INTO audit_entities (entity_id, account_id) VALUES (?, ?) "
-                "ON CONFLICT (entity_id) DO NOTHING",
-                (entity_id, account_id),
-            )
-            return account_id
-        cur.execute("SELECT account_id FROM audit_entities WHERE entity_id = ?", (entity_id,))
-        row = cur.fetchone()
-        return str(row[0]) if row else None
-
-    @staticmethod
-    def _extend_chain(cur: SqlCursor, notification: Notification) -> None:
-        cur.execute("SELECT 1 FROM audit_chain WHERE seq = ?", (notification.id,))
-        if cur.fetchone() is not None:
-            return  # a rebuild never rewrites the chain
-        cur.execute(
-            "SELECT hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1",
-            (notification.id,),
-        )
-        row = cur.fetchone()
-        previous = str(row[0]) if row else GENESIS
-        cur.execute(
-            "INSERT INTO audit_chain (seq, hash) VALUES (?, ?)",
-            (notification.id, chain_hash(previous, notification)),
+        return (
+            notification.id,
+            str(uuid5(ENTRY_NAMESPACE, f"{entity_id}:{event.originator_version}")),
+            account_id,
+            timestamp(event.timestamp),
+            f"{entity_type}.{snake(type(event).__name__)}",
+            entity_type,
+            entity_id,
+            meta.get("actorType") or "system",
+            meta.get("actorId"),
+            meta.get("actorName"),
+            meta.get("requestId"),
+            meta.get("ip"),
+            meta.get("userAgent"),
+            json.dumps(entry_data(data), sort_keys=True),
         )

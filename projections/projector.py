@@ -151,11 +151,20 @@ class Projector:
             events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
             inline = [v for v in views if isinstance(v, AggregateView)]
             if inline:
-                fold_batch(cur, inline, positions, events, memo)
-            for notification, event in events:
-                for view in views:
-                    following = not isinstance(view, AggregateView)
-                    if following and positions[name_of(view)] < notification.id:
+                fold_batch(cur, inline, positions, events, memo, self.db.dialect)
+            following = [v for v in views if not isinstance(v, AggregateView)]
+            # Every batched view reads what it needs before any of them writes, so each
+            # sees the store as one-at-a-time application would have left it.
+            prepared = {
+                name_of(v): v.prepare(cur, events) for v in following if hasattr(v, "apply_batch")
+            }
+            for view in following:
+                after = positions[name_of(view)]
+                if name_of(view) in prepared:
+                    view.apply_batch(cur, events, after, prepared[name_of(view)])
+                    continue
+                for notification, event in events:
+                    if after < notification.id:
                         view.apply(cur, event, notification)
             if notifications:
                 last = notifications[-1].id

@@ -11,6 +11,7 @@ from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
 from projections.aggregate_view import AggregateView
+from projections.audit_batch import insert_rows
 
 MEMO_SIZE = 20_000  # aggregates kept between batches (bounded: memory stays flat)
 
@@ -21,6 +22,7 @@ def fold_batch(
     positions: dict[str, int],
     events: Sequence[tuple[Notification, Any]],
     memo: dict[UUID, tuple[Any, int]],
+    dialect: str = "sqlite",
 ) -> None:
     """Apply `events` to the rows of `views` that have not seen them."""
     mine: list[tuple[AggregateView, Notification, Any]] = []
@@ -41,9 +43,13 @@ def fold_batch(
             continue  # already applied
         memo[aggregate_id] = (event.mutate(aggregate), seq)
         touched[aggregate_id] = view
+    by_view: dict[str, tuple[AggregateView, list[tuple[Any, ...]]]] = {}
     for aggregate_id, view in touched.items():
         aggregate, seq = memo[aggregate_id]
-        view.upsert(cur, aggregate, seq)
+        row = (str(aggregate_id), seq, aggregate.version, view.codec.dump(aggregate))
+        by_view.setdefault(view.table, (view, []))[1].append((*row, *view.row_values(aggregate)))
+    for view, rows in by_view.values():
+        _upsert_rows(cur, dialect, view, rows)
     while len(memo) > MEMO_SIZE:
         del memo[next(iter(memo))]
 
@@ -69,3 +75,20 @@ def _load_missing(
             for row in cur.fetchall():
                 ident = UUID(row[0])
                 memo[ident] = (view.codec.load(ident, row[1], row[2]), int(row[3]))
+
+
+def _upsert_rows(
+    cur: SqlCursor, dialect: str, view: AggregateView, rows: list[tuple[Any, ...]]
+) -> None:
+    """Write rows as `AggregateView.upsert` does, many per statement (ids are unique
+    within a batch, which one statement's ON CONFLICT needs)."""
+    names = ("version", "state", *view.columns)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+    insert_rows(
+        cur,
+        dialect,
+        view.table,
+        ("id", "seq", *names),
+        rows,
+        f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE {view.table}.version < EXCLUDED.version",
+    )

@@ -1,0 +1,74 @@
+"""`experi projections rebuild` speed: seeds N events, then times a full rebuild.
+
+Usage: python -m bench.rebuild [--events 100000] [--accounts 100] [--payments 3]
+       [--backend postgres|sqlite] [--profile]  (BENCH_SORT=tottime orders the profile)
+       [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+On PostgreSQL a throwaway database is created on that server and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import tempfile
+import time
+from contextlib import ExitStack
+
+from bench.seed import seed_account, seed_invoices
+from bench.throughput import throwaway_database
+from infrastructure.bootstrap import build_services
+from infrastructure.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=100)
+    parser.add_argument("--payments", type=int, default=3, help="per invoice")
+    parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
+    )
+    args = parser.parse_args()
+    env = {
+        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
+        "EXPERI_BACKGROUND_JOBS": "0",
+        "EXPERI_BCRYPT_ROUNDS": "4",
+    }
+    with ExitStack() as stack:
+        if args.backend == "postgres":
+            db_url = stack.enter_context(throwaway_database(args.postgres))
+            env["EXPERI_DATABASE_URL"] = f"{db_url}?schema=public"
+        s = build_services(Settings.from_env(env))
+        stack.callback(s.close)
+        started = time.perf_counter()
+        # Each invoice stores a counter event, Created, and its payments.
+        per_account = max(1, args.events // (args.accounts * (2 + args.payments)))
+        for n in range(args.accounts):
+            seed_invoices(s, seed_account(s, f"Bench {n}"), per_account, args.payments)
+        s.projector.catch_up()
+        events = s.app.recorder.max_notification_id() or 0
+        print(f"seeded {events:,} events in {time.perf_counter() - started:.1f} s ({args.backend})")
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        s.projector.rebuild()
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        print(f"rebuild: {events:,} events in {seconds:.1f} s = {events / seconds:,.0f} events/s")
+        if profiler:
+            out = io.StringIO()
+            stats = pstats.Stats(profiler, stream=out)
+            stats.sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(30)
+            print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Batched reads and writes for the audit views: a few queries per batch, not per event.
+
+What a batch needs (chain rows already linked, entity owners, account chain heads) is
+read before any view of the batch writes, then each event is resolved in order in
+memory, exactly as one-at-a-time application would resolve it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from application.ports import SqlCursor
+from projections.audit_chain import GENESIS, is_audited, named_account
+
+Batch = Sequence[tuple[Notification, Any]]
+CHUNK = 500  # ids or rows per statement, far below either database's parameter limit
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def insert_rows(
+    cur: SqlCursor,
+    dialect: str,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    tail: str = "",
+) -> None:
+    """`INSERT INTO table (columns) <rows> tail`, many rows per statement.
+
+    On PostgreSQL the rows go as one JSON parameter typed by the table's own row type:
+    a statement with thousands of placeholders, or text arrays escaped one element at
+    a time, cost more to prepare on the client than the insert costs to run.
+    """
+    if not rows:
+        return
+    names = ", ".join(columns)
+    if dialect == "postgresql":
+        document = json.dumps([dict(zip(columns, map(_json, row), strict=True)) for row in rows])
+        cur.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM "
+            f"json_populate_recordset(NULL::{table}, ?::json) {tail}",
+            (document,),
+        )
+        return
+    one = "(" + ", ".join("?" for _ in columns) + ")"
+    for part in chunks(rows, max(1, CHUNK * 4 // len(columns))):
+        values = ", ".join(one for _ in part)
+        cur.execute(
+            f"INSERT INTO {table} ({names}) VALUES {values} {tail}",
+            [v for row in part for v in row],
+        )
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()  # bytea's text form
+    return value
+
+
+def select_in(cur: SqlCursor, sql: str, ids: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql`, whose `{}` stands for an IN list, over every id in chunks."""
+    rows: list[tuple[Any, ...]] = []
+    for part in chunks(list(ids)):
+        cur.execute(sql.format(", ".join("?" for _ in part)), part)
+        rows += cur.fetchall()
+    return rows
+
+
+def seq_range(cur: SqlCursor, table: str, batch: Batch) -> dict[int, Any]:
+    """seq -> the rest of the row, for the rows of `table` within the batch's range."""
+    if not batch:
+        return {}
+    cur.execute(
+        f"SELECT seq, {'hash' if table == 'audit_chain' else 'account_id'} FROM {table} "
+        "WHERE seq >= ? AND seq <= ?",
+        (batch[0][0].id, batch[-1][0].id),
+    )
+    return {int(r[0]): r[1] for r in cur.fetchall()}
+
+
+def chain_before(cur: SqlCursor, seq: int) -> str:
+    cur.execute("SELECT hash FROM audit_chain WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,))
+    row = cur.fetchone()
+    return str(row[0]) if row else GENESIS
+
+
+def resolve_owners(cur: SqlCursor, batch: Batch) -> list[tuple[str | None, str | None]]:
+    """For each event: (its account, the account its event names for another entity).
+
+    The account is what a lookup in `audit_entities` would say at that event, had every
+    earlier event of the batch recorded its entity's owner (the first naming wins).
+    """
+    unnamed = {str(e.originator_id) for _, e in batch if is_audited(e) and named_account(e) is None}
+    sql = "SELECT entity_id, account_id FROM audit_entities WHERE entity_id IN ({})"
+    owners = {str(r[0]): str(r[1]) for r in select_in(cur, sql, sorted(unnamed))}
+    out: list[tuple[str | None, str | None]] = []
+    for _, event in batch:
+        if not is_audited(event):
+            out.append((None, None))
+            continue
+        entity_id, named = str(event.originator_id), named_account(event)
+        if named is None:
+            out.append((owners.get(entity_id), None))
+        elif named == entity_id:
+            out.append((named, None))
+        else:
+            owners.setdefault(entity_id, named)
+            out.append((named, named))
+    return out
+
+
+def record_owners(cur: SqlCursor, dialect: str, rows: Iterable[tuple[str, str]]) -> None:
+    unique = list(dict.fromkeys(rows))
+    insert_rows(
+        cur,
+        dialect,
+        "audit_entities",
+        ("entity_id", "account_id"),
+        unique,
+        "ON CONFLICT (entity_id) DO NOTHING",
+    )
+
+
+def account_heads(cur: SqlCursor, accounts: Sequence[str]) -> dict[str, tuple[int, str]]:
+    """Each account chain's length and last hash (accounts with none are left out)."""
+    sql = (
+        "SELECT c.account_id, c.position, c.hash FROM audit_account_chain c JOIN ("
+        "SELECT account_id, MAX(position) AS p FROM audit_account_chain "
+        "WHERE account_id IN ({}) GROUP BY account_id) m "
+        "ON c.account_id = m.account_id AND c.position = m.p"
+    )
+    return {str(r[0]): (int(r[1]), str(r[2])) for r in select_in(cur, sql, sorted(accounts))}
