@@ -105,7 +105,6 @@ class ExperiBase(Application[UUID]):
         self._after_save: list[Callable[[], None]] = []
         self._locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
-        self._deferred = threading.local()
         self._running = threading.local()
         self._recording = threading.local()
         # SQLite has one writer at a time: this process's writers queue here instead of
@@ -141,7 +140,7 @@ class ExperiBase(Application[UUID]):
         transcodings.register(transcoder)
 
     def on_saved(self, callback: Callable[[], None]) -> None:
-        """Call back after every save (projections catch up before a response)."""
+        """Call back after every commit (work that may fail without failing the command)."""
         self._after_save.append(callback)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -149,8 +148,7 @@ class ExperiBase(Application[UUID]):
             state.saving = True
         with self._write_lock:
             recordings = super().save(*objs, **kwargs)
-        if not getattr(self._deferred, "active", False):
-            self._after_commit()
+        self._after_commit()
         return recordings
 
     def _record(self, processing_event: Any) -> Any:
@@ -176,24 +174,13 @@ class ExperiBase(Application[UUID]):
             logger.warning("a snapshot could not be taken after a commit", exc_info=True)
 
     def _after_commit(self) -> None:
-        """Work that follows a commit (views catching up); a failure is logged, never
-        raised: the change is stored, and the next catch-up applies it."""
+        """Work that follows a commit; a failure is logged, never raised: the change is
+        stored whatever happens next."""
         for callback in self._after_save:
             try:
                 callback()
             except Exception:
                 logger.warning("work after a commit failed; it is retried later", exc_info=True)
-
-    @contextmanager
-    def callbacks_deferred(self) -> Iterator[None]:
-        """Saves in this thread skip the after-save callbacks until the block ends, then
-        they run once (a batch job catches the views up once, not after every save)."""
-        self._deferred.active = True
-        try:
-            yield
-        finally:
-            self._deferred.active = False
-            self._after_commit()
 
     def earlier_result(self, cls: type[A], account_id: UUID, meta: Meta) -> A | None:
         """What an earlier run of this same operation (same Idempotency-Key) created."""

@@ -37,21 +37,20 @@ def main() -> None:
         started = time.perf_counter()
         lines = (LineItem("Retainer", Decimal(1), Decimal(500)),)
         accounts = []
-        with s.app.callbacks_deferred():
-            for a in range(args.accounts):
-                account = s.app.create_account(f"Bench {a}", "b@example.com", "PRO", True, META)
-                client = s.app.create_client(account.id, {"name": "Client"}, META)
-                accounts.append((account.id, client.id))
-            for n in range(args.templates):
-                account_id, client_id = accounts[n % len(accounts)]
-                new = NewRecurring(
-                    client_id=client_id,
-                    frequency="MONTHLY",
-                    interval=1,
-                    start_date=date(2026, 3, 1),
-                    line_items=lines,
-                )
-                s.app.create_recurring(account_id, new, META)
+        for a in range(args.accounts):
+            account = s.app.create_account(f"Bench {a}", "b@example.com", "PRO", True, META)
+            client = s.app.create_client(account.id, {"name": "Client"}, META)
+            accounts.append((account.id, client.id))
+        for n in range(args.templates):
+            account_id, client_id = accounts[n % len(accounts)]
+            new = NewRecurring(
+                client_id=client_id,
+                frequency="MONTHLY",
+                interval=1,
+                start_date=date(2026, 3, 1),
+                line_items=lines,
+            )
+            s.app.create_recurring(account_id, new, META)
         seeded = time.perf_counter() - started
         started = time.perf_counter()
         generated = s.recurring.run_once(date(2026, 3, 1))

@@ -42,35 +42,34 @@ def seed_invoices(
     """`count` more SENT invoices, each with `payments` part-payments of 1.00."""
     app = s.app
     prefix = app.get_typed(Account, seeded.account_id, "Account").invoice_prefix
-    with app.callbacks_deferred():
-        for done in range(0, count, per_save):
-            counter = app.invoice_counter(seeded.account_id)
-            now = app.clock.now()
-            batch = []
-            for _ in range(min(per_save, count - done)):
-                invoice_id = uuid4()
-                invoice = Invoice(
-                    id=invoice_id,
-                    account_id=seeded.account_id,
-                    number=format_number(prefix, counter.take_next(invoice_id)),
-                    client_id=seeded.client_id,
-                    issue_date=now.date(),
-                    due_date=now.date() + timedelta(days=30),
-                    currency="GBP",
-                    tax_name=None,
-                    tax_rate=Decimal(0),
-                    line_items=LINES,
-                    notes=None,
-                    status="SENT",
-                    recurring_invoice_id=None,
-                    at=now,
-                    meta=META,
-                )
-                for _ in range(payments):
-                    invoice.record_payment(uuid4(), Decimal(1), now.date(), None, None, now, META)
-                batch.append(invoice)
-                seeded.invoice_ids.append(invoice_id)
-            app.save(counter, *batch)
+    for done in range(0, count, per_save):
+        counter = app.invoice_counter(seeded.account_id)
+        now = app.clock.now()
+        batch = []
+        for _ in range(min(per_save, count - done)):
+            invoice_id = uuid4()
+            invoice = Invoice(
+                id=invoice_id,
+                account_id=seeded.account_id,
+                number=format_number(prefix, counter.take_next(invoice_id)),
+                client_id=seeded.client_id,
+                issue_date=now.date(),
+                due_date=now.date() + timedelta(days=30),
+                currency="GBP",
+                tax_name=None,
+                tax_rate=Decimal(0),
+                line_items=LINES,
+                notes=None,
+                status="SENT",
+                recurring_invoice_id=None,
+                at=now,
+                meta=META,
+            )
+            for _ in range(payments):
+                invoice.record_payment(uuid4(), Decimal(1), now.date(), None, None, now, META)
+            batch.append(invoice)
+            seeded.invoice_ids.append(invoice_id)
+        app.save(counter, *batch)
 
 
 def add_payments(
@@ -78,10 +77,9 @@ def add_payments(
 ) -> None:
     """`count` part-payments of 0.01 on one invoice (a long-lived aggregate)."""
     app = s.app
-    with app.callbacks_deferred():
-        for done in range(0, count, per_save):
-            invoice = app.get_invoice(seeded.account_id, invoice_id)
-            now = app.clock.now()
-            for _ in range(min(per_save, count - done)):
-                invoice.record_payment(uuid4(), Decimal("0.01"), now.date(), None, None, now, META)
-            app.save(invoice)
+    for done in range(0, count, per_save):
+        invoice = app.get_invoice(seeded.account_id, invoice_id)
+        now = app.clock.now()
+        for _ in range(min(per_save, count - done)):
+            invoice.record_payment(uuid4(), Decimal("0.01"), now.date(), None, None, now, META)
+        app.save(invoice)

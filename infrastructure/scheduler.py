@@ -27,18 +27,15 @@ class RecurringRunner:
         MAX_PER_PASS of each template (a long catch-up goes on in the next passes)."""
         today = today or self.app.clock.now().astimezone(UTC).date()
         generated = 0
-        with self.app.callbacks_deferred():
-            for template_id in self.queries.due_recurring(today):
-                try:
-                    made = self.app.generate_due(template_id, today, MAX_PER_PASS)
-                    generated += made
-                    if made == MAX_PER_PASS:
-                        log.info(
-                            "recurring invoice %s: more due; the next pass goes on", template_id
-                        )
-                except Exception:
-                    # One broken template must not hold up the others; it is tried next pass.
-                    log.exception("recurring invoice %s could not be generated", template_id)
+        for template_id in self.queries.due_recurring(today):
+            try:
+                made = self.app.generate_due(template_id, today, MAX_PER_PASS)
+                generated += made
+                if made == MAX_PER_PASS:
+                    log.info("recurring invoice %s: more due; the next pass goes on", template_id)
+            except Exception:
+                # One broken template must not hold up the others; it is tried next pass.
+                log.exception("recurring invoice %s could not be generated", template_id)
         return generated
 
     def start(self) -> None:
