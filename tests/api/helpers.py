@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from litestar.testing import TestClient
 
-from api.examples import CLIENT_EXAMPLE
+from api.examples import CLIENT_EXAMPLE, INVOICE_EXAMPLE
 from tests.support import Tenant
 
 EXAMPLE_CLIENT = CLIENT_EXAMPLE
 
 
 def example_invoice(client_id: str, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "clientId": client_id,
-        "issueDate": "2026-02-10T00:00:00Z",
-        "dueDate": "2026-02-24T00:00:00Z",
-        "currency": "GBP",
-        "taxName": "VAT",
-        "taxRate": 20,
-        "lineItems": [{"description": "Web Development", "quantity": 10, "unitPrice": 75.00}],
-        "status": "DRAFT",
-    }
-    body.update(overrides)
-    return body
+    """The contract's invoice example for this client, with any fields overridden."""
+    return {**copy.deepcopy(INVOICE_EXAMPLE), "clientId": client_id, **overrides}
 
 
 def create_client(api: TestClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:  # type: ignore[type-arg]
