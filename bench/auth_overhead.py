@@ -8,11 +8,9 @@ Usage: python -m bench.auth_overhead [--workers 2] [--seconds 10] [--connections
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 
 from bench.load import run
-from bench.server import post_json, served
+from bench.server import bench_env, post_json, served
 
 
 def main() -> None:
@@ -22,15 +20,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-        # Generous limits: this measures the cost of the checks, not refusals.
-        "EXPERI_READ_RATE_LIMIT": "100000000",
-        "EXPERI_WRITE_RATE_LIMIT": "100000000",
-    }
-    if args.database_url:
-        env["EXPERI_DATABASE_URL"] = args.database_url
+    env = bench_env(args.database_url)
     with served(env, args.workers) as (port, auth):
         base = f"http://127.0.0.1:{port}"
         client_id = post_json(f"{base}/api/v1/clients", auth, {"name": "Bench client"})["id"]

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import uuid
 
 import redis
 
 from bench import load
-from bench.server import served
+from bench.server import bench_env, served
 from bench.throughput import INVOICE, call, line, throwaway_database
 
 
@@ -46,14 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     prefix = f"experi-bench:{uuid.uuid4().hex}:"
     with throwaway_database(args.postgres) as db_url:
-        env = {
-            **os.environ,
-            "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-            "EXPERI_DATABASE_URL": f"{db_url}?schema=public",
-            # High enough never to refuse: the cost of counting is what is measured.
-            "EXPERI_READ_RATE_LIMIT": "1000000000",
-            "EXPERI_BCRYPT_ROUNDS": "4",
-        }
+        env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
         env.pop("EXPERI_REDIS_URL", None)
         with_redis = {**env, "EXPERI_REDIS_URL": args.redis, "EXPERI_REDIS_PREFIX": prefix}
         rows = []

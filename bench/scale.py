@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import load
 from bench.seed import META, Seeded, add_payments, seed_account, seed_invoices
-from bench.server import served
+from bench.server import bench_env, served
 from bench.throughput import throwaway_database
 from infrastructure.bootstrap import Services, build_services
 from infrastructure.settings import Settings
@@ -89,14 +88,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     with throwaway_database(args.postgres) as db_url:
-        env = {
-            **os.environ,
-            "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-            "EXPERI_DATABASE_URL": f"{db_url}?schema=public",
-            "EXPERI_READ_RATE_LIMIT": "1000000000",
-            "EXPERI_WRITE_RATE_LIMIT": "1000000000",
-            "EXPERI_BCRYPT_ROUNDS": "4",
-        }
+        env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
         s = build_services(Settings.from_env({**env, "EXPERI_BACKGROUND_JOBS": "0"}))
         started = time.perf_counter()
         accounts = [seed_account(s, f"Bench {n}") for n in range(args.accounts)]

@@ -7,10 +7,26 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def bench_env(database_url: str = "", **extra: str) -> dict[str, str]:
+    """The environment of a benchmark server: a fresh data directory, limits high enough
+    never to refuse (the cost of counting is measured, not refusals), and the database."""
+    env = {
+        **os.environ,
+        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
+        "EXPERI_READ_RATE_LIMIT": "1000000000",
+        "EXPERI_WRITE_RATE_LIMIT": "1000000000",
+        **extra,
+    }
+    if database_url:
+        env["EXPERI_DATABASE_URL"] = database_url
+    return env
 
 
 def free_port() -> int:

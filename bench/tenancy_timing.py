@@ -10,15 +10,13 @@ Usage: python -m bench.tenancy_timing [--requests 300] [--history 30]
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import tempfile
 import time
 import uuid
 
 import httpx
 
-from bench.server import cli, served
+from bench.server import bench_env, cli, served
 
 
 def invoice_with_history(web: httpx.Client, base: str, edits: int) -> str:
@@ -45,14 +43,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=30, help="edits of the other invoice")
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
-    env = {
-        **os.environ,
-        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-        "EXPERI_READ_RATE_LIMIT": "100000000",
-        "EXPERI_WRITE_RATE_LIMIT": "100000000",
-    }
-    if args.database_url:
-        env["EXPERI_DATABASE_URL"] = args.database_url
+    env = bench_env(args.database_url)
     with served(env, 1) as (port, mine):
         base = f"http://127.0.0.1:{port}"
         other = cli(env, "accounts", "create", "--name", "Other", "--email", "o@example.com",

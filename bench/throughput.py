@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -28,7 +27,7 @@ import psycopg
 
 from bench import load
 from bench.raw_saves import raw_saves
-from bench.server import free_port, served
+from bench.server import bench_env, free_port, served
 
 INVOICE = {
     "lineItems": [{"description": "Consulting", "quantity": 2, "unitPrice": 450}],
@@ -128,14 +127,7 @@ def main() -> None:
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
     with throwaway_database(args.postgres) as db_url:
-        env = {
-            **os.environ,
-            "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-            "EXPERI_DATABASE_URL": f"{db_url}?schema=public",
-            "EXPERI_READ_RATE_LIMIT": "1000000000",
-            "EXPERI_WRITE_RATE_LIMIT": "1000000000",
-            "EXPERI_BCRYPT_ROUNDS": "4",
-        }
+        env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
         report: list[str] = []
         with served(env, args.workers) as (port, auth):
             client = call(port, "POST", "/api/v1/clients", auth, {"name": "Bench client"})
