@@ -28,6 +28,7 @@ from api.clients import ClientController
 from api.context import DEPENDENCIES, provide_services
 from api.docs_page import ASSETS, DOCS_CSP, docs_page
 from api.errors import EXCEPTION_HANDLERS, request_id
+from api.events import EventController
 from api.gate import ApiGate
 from api.guards import has_scope, known_query
 from api.health import live, ready
@@ -40,8 +41,9 @@ from api.portal.developer import DeveloperController
 from api.portal.sign_in import SignInController
 from api.recurring import RecurringController
 from api.responses import ExperiResponse
+from api.services import build_services
 from application.ports import Clock
-from infrastructure.bootstrap import Services, build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 
 MAX_BODY = 1024 * 1024
@@ -111,6 +113,7 @@ def create_app(
             AuditController,
             AccountController,
             RecurringController,
+            EventController,
         ],
         middleware=[ApiGate()],
         guards=[has_scope, known_query],

@@ -24,11 +24,14 @@ from projections.audit_view import timestamp
 Digest = Annotated[AuditDigest, ParameterKwarg(examples=[Example(value=DIGEST_EXAMPLE)])]
 
 
-def audit_list(page: Page, limit: int) -> AuditList:
-    return AuditList(
-        data=[msgspec.convert(item, AuditEntry, from_attributes=False) for item in page.items],
-        pagination=render.pagination(page, limit),
-    )
+def audit_list(page: Page, limit: int, resource: str | None = None) -> AuditList:
+    """Entries as the API returns them; in a resource's history (`resource` is its path)
+    each links to the resource as it stood right after the entry."""
+    entries = [msgspec.convert(item, AuditEntry, from_attributes=False) for item in page.items]
+    if resource is not None:
+        for entry in entries:
+            entry.as_of_url = f"{resource}?asOf={entry.occurred_at}"
+    return AuditList(data=entries, pagination=render.pagination(page, limit))
 
 
 class AuditController(Controller):

@@ -10,16 +10,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+from api.services import build_services
 from domain.account import PRO, PROFILE_FIELDS, Account
 from domain.errors import DomainError
 from domain.meta import system_meta
-from infrastructure.bootstrap import Services, build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from infrastructure.signing import Digest
 from projections.audit_chain import account_ids
 from projections.audit_log import verify_chain, verify_digest
+from projections.events_feed import FeedFilter
+from projections.events_feed import timestamp as feed_timestamp
+from projections.progress import Progress
 
 CLI_ACTOR = system_meta("experi-cli")
+EXPORT_PAGE = 1_000
 PROFILE_OPTIONS = [field.replace("_", "-") for field in PROFILE_FIELDS]
 
 
@@ -100,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_due = recurring.add_parser("run-due", help="generate every occurrence due by now")
     run_due.add_argument("--now", type=parse_now, help="RFC 3339 time to run as (default: now)")
     run_due.set_defaults(run=cmd_recurring_run_due)
+
+    events = sub.add_parser("events", help="the events feed").add_subparsers(metavar="ACTION")
+    export = events.add_parser(
+        "export", help="write an account's events as JSON lines to stdout, oldest first"
+    )
+    export.add_argument("--account", type=UUID, required=True, help="the account's id")
+    export.add_argument(
+        "--since",
+        type=parse_since,
+        help="an RFC 3339 time (events at or after it) or an event id (events after it)",
+    )
+    export.set_defaults(run=cmd_events_export)
 
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(metavar="ACTION")
     verify = audit.add_parser("verify", help="check the audit hash chain against the events")
@@ -283,6 +300,42 @@ def parse_now(raw: str) -> datetime:
     if parsed.tzinfo is None:
         raise argparse.ArgumentTypeError("give a timezone, such as 2026-03-01T09:00:00Z")
     return parsed.astimezone(UTC)
+
+
+def parse_since(raw: str) -> datetime | UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return parse_now(raw)
+
+
+def cmd_events_export(args: argparse.Namespace) -> int:
+    """Stream the feed as JSON lines, with a progress bar on stderr."""
+    s = open_services()
+    try:
+        where, cursor = FeedFilter(), None
+        if isinstance(args.since, UUID):
+            cursor = s.queries.events_cursor(args.account, str(args.since))
+        elif args.since is not None:
+            where = FeedFilter(created_from=feed_timestamp(args.since))
+        bar = Progress()
+        bar.start(0, s.queries.count_events(args.account, where, cursor))
+        done = 0
+        out = sys.stdout.buffer
+        while True:
+            page = s.queries.events(args.account, where, EXPORT_PAGE, cursor)
+            for body in page.items:
+                out.write(body + b"\n")
+            done += len(page.items)
+            bar.update(done)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        out.flush()
+        bar.finish()
+    finally:
+        s.close()
+    return 0
 
 
 def cmd_recurring_run_due(args: argparse.Namespace) -> int:

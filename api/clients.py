@@ -14,10 +14,11 @@ from api import render
 from api.context import AppServices, Caller, EventMeta, run
 from api.examples import CLIENT_EXAMPLE
 from api.openapi import POSTED, WITH_BODY, contract
-from api.queries import ClientQuery, provide
+from api.queries import AsOfQuery, ClientQuery, provide
 from api.requests import ClientCreate, ClientUpdate
-from api.responses import ExperiResponse
+from api.responses import ExperiResponse, as_of, listing, stored
 from api.schemas import ClientList, ClientOut
+from projections.events_feed import timestamp
 
 NewClient = Annotated[ClientCreate, Body(examples=[Example(value=CLIENT_EXAMPLE)])]
 
@@ -55,7 +56,7 @@ class ClientController(Controller):
     )
     async def list_clients(
         self, params: NamedDependency[ClientQuery], services: AppServices, principal: Caller
-    ) -> ClientList:
+    ) -> Response[ClientList]:
         page = await run(
             services.queries.list_clients,
             principal.account_id,
@@ -64,17 +65,27 @@ class ClientController(Controller):
             params.after,
             include_archived=params.include_archived,
         )
-        return ClientList(
-            data=[render.client(c) for c in page.items],
-            pagination=render.pagination(page, params.limit),
-        )
+        return listing(page.items, render.pagination(page, params.limit))
 
-    @get("/{client_id:uuid}", summary="Get a client", **contract("clients:read", 404))
+    @get(
+        "/{client_id:uuid}",
+        summary="Get a client, now or as it stood at a past moment",
+        dependencies=provide(AsOfQuery),
+        **contract("clients:read", 400, 404),
+    )
     async def get_client(
-        self, client_id: FromPath[UUID], services: AppServices, principal: Caller
-    ) -> ClientOut:
-        client = await run(services.app.get_client, principal.account_id, client_id)
-        return render.client(client)
+        self,
+        client_id: FromPath[UUID],
+        params: NamedDependency[AsOfQuery],
+        services: AppServices,
+        principal: Caller,
+    ) -> Response[ClientOut]:
+        queries, account_id = services.queries, principal.account_id
+        moment = params.moment()
+        if moment is None:
+            return stored(await run(queries.client, account_id, client_id))
+        at = timestamp(moment)
+        return as_of(await run(queries.client_as_of, account_id, client_id, at), at)
 
     @route(
         http_method=["PUT", "PATCH"],

@@ -50,6 +50,7 @@ _TIME = rf"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{{1,9}})?{_OF
 # The dates a request may carry: wide enough for any real invoice, narrow enough that
 # date arithmetic (dueDate = issueDate + terms, schedules) never leaves the calendar.
 DAY_TEXT = f"^{_DATE}(?:{_TIME})?$"
+MOMENT_TEXT = f"^{_DATE}{_TIME}$"  # an RFC 3339 date-time
 
 CONTROL_MESSAGE = "Must not contain control characters (such as NUL)"
 DAY_MESSAGE = "Must be a date (YYYY-MM-DD) or an RFC 3339 date-time, from 2000-01-01 to 2100-12-31"

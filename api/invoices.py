@@ -18,7 +18,7 @@ from api.audit import audit_list
 from api.context import AppServices, Caller, EventMeta, run
 from api.examples import INVOICE_EXAMPLE, INVOICE_RESPONSE_EXAMPLE, PAYMENT_EXAMPLE
 from api.openapi import POSTED, WITH_BODY, contract
-from api.queries import InvoiceQuery, PageQuery, provide
+from api.queries import AsOfQuery, InvoiceQuery, PageQuery, provide
 from api.requests import (
     Body,
     InvoiceCreate,
@@ -27,11 +27,12 @@ from api.requests import (
     NoFields,
     PaymentCreate,
 )
-from api.responses import ExperiResponse
+from api.responses import ExperiResponse, as_of, listing, stored
 from api.schemas import AuditList, InvoiceList, InvoiceOut, OutstandingList, OutstandingSummary
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from projections.audit_log import AuditFilter
+from projections.events_feed import timestamp
 
 Invoice = Annotated[InvoiceOut, ParameterKwarg(examples=[Example(value=INVOICE_RESPONSE_EXAMPLE)])]
 NewInvoiceBody = Annotated[InvoiceCreate, BodyParam(examples=[Example(value=INVOICE_EXAMPLE)])]
@@ -87,16 +88,14 @@ class InvoiceController(Controller):
     )
     async def list_invoices(
         self, params: NamedDependency[InvoiceQuery], services: AppServices, principal: Caller
-    ) -> InvoiceList:
+    ) -> Response[InvoiceList]:
         today = services.app.clock.now().date()
         where = params.filter(today)
+        account_id = principal.account_id
         page = await run(
-            services.queries.list_invoices, principal.account_id, where, params.limit, params.after
+            services.queries.list_invoices, account_id, where, params.limit, params.after, today
         )
-        return InvoiceList(
-            data=[render.invoice(i, today) for i in page.items],
-            pagination=render.pagination(page, params.limit),
-        )
+        return listing(page.items, render.pagination(page, params.limit))
 
     @get(
         "/outstanding",
@@ -106,23 +105,39 @@ class InvoiceController(Controller):
     )
     async def list_outstanding(
         self, params: NamedDependency[PageQuery], services: AppServices, principal: Caller
-    ) -> OutstandingList:
+    ) -> Response[OutstandingList]:
         today = services.app.clock.now().date()
         account_id = principal.account_id
-        page = await run(services.queries.list_outstanding, account_id, params.limit, params.after)
-        count, totals = await run(services.queries.outstanding_summary, account_id)
-        return OutstandingList(
-            data=[render.invoice(i, today) for i in page.items],
-            pagination=render.pagination(page, params.limit),
+        page, count, totals = await run(
+            services.queries.list_outstanding, account_id, params.limit, params.after, today
+        )
+        return listing(
+            page.items,
+            render.pagination(page, params.limit),
             summary=OutstandingSummary(count=count, total_due=totals),
         )
 
-    @get("/{invoice_id:uuid}", summary="Get an invoice", **contract("invoices:read", 404))
+    @get(
+        "/{invoice_id:uuid}",
+        summary="Get an invoice, now or as it stood at a past moment",
+        dependencies=provide(AsOfQuery),
+        **contract("invoices:read", 400, 404),
+    )
     async def get_invoice(
-        self, invoice_id: FromPath[UUID], services: AppServices, principal: Caller
-    ) -> Invoice:
-        invoice = await run(services.app.get_invoice, principal.account_id, invoice_id)
-        return render.invoice(invoice, services.app.clock.now().date())
+        self,
+        invoice_id: FromPath[UUID],
+        params: NamedDependency[AsOfQuery],
+        services: AppServices,
+        principal: Caller,
+    ) -> Response[Invoice]:
+        queries, account_id = services.queries, principal.account_id
+        moment = params.moment()
+        if moment is None:
+            today = services.app.clock.now().date()
+            return stored(await run(queries.invoice, account_id, invoice_id, today))
+        at = timestamp(moment)
+        found = await run(queries.invoice_as_of, account_id, invoice_id, at, moment.date())
+        return as_of(found, at)
 
     @get(
         "/{invoice_id:uuid}/history",
@@ -141,7 +156,7 @@ class InvoiceController(Controller):
         await run(services.app.get_invoice, account_id, invoice_id)  # 404 unless theirs
         where = AuditFilter(entity_id=str(invoice_id))
         page = await run(services.queries.audit_log, account_id, where, params.limit, params.after)
-        return audit_list(page, params.limit)
+        return audit_list(page, params.limit, f"/api/v1/invoices/{invoice_id}")
 
     @route(
         http_method=["PUT", "PATCH"],

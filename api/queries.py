@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import typing
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -19,6 +19,7 @@ from api.fields import (
     DAY_FORMATS,
     DAY_MESSAGE,
     DAY_TEXT,
+    MOMENT_TEXT,
     QUERY_TEXT,
     UUID_TEXT,
     parse_day,
@@ -26,7 +27,9 @@ from api.fields import (
     pattern_message,
 )
 from application.ports import InvoiceFilter
+from domain.event_types import EventKind, EventType
 from projections.audit_log import AuditFilter
+from projections.events_feed import FeedFilter
 
 Limit = Annotated[
     int, QueryParameter(name="limit", ge=1, le=100, description="Items per page (1..100)")
@@ -157,6 +160,65 @@ class AuditQuery(PageQuery):
             actor_id=self.actor_id or None,
             occurred_from=stamps["from"],
             occurred_to=stamps["to"],
+        )
+
+
+class AsOfQuery(msgspec.Struct, kw_only=True):
+    as_of: Annotated[
+        str | None,
+        QueryParameter(
+            name="asOf",
+            pattern=MOMENT_TEXT,
+            format=OpenAPIFormat.DATE_TIME,
+            description="An RFC 3339 date-time: the resource as it stood then, rebuilt from "
+            "its events (404 if it did not exist yet)",
+        ),
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None and not re.fullmatch(MOMENT_TEXT, self.as_of):
+            raise invalid({"asOf": [pattern_message(MOMENT_TEXT, self.as_of)]})
+
+    def moment(self) -> datetime | None:
+        """The moment asked for, or None for the resource as it stands now."""
+        if self.as_of is None:
+            return None
+        try:
+            return parse_moment(self.as_of)
+        except ValueError:  # 2026-02-30T00:00:00Z matches the pattern but is no time
+            raise invalid({"asOf": [DAY_MESSAGE]}) from None
+
+
+class EventQuery(PageQuery):
+    type: Annotated[
+        list[EventType | EventKind] | None,
+        QueryParameter(
+            name="type",
+            max_items=20,
+            description="Event types, for example `invoice.paid` (repeat the parameter for "
+            "several); `invoice.*` matches every event of invoices",
+        ),
+    ] = None
+    entity_id: Annotated[
+        str | None,
+        QueryParameter(name="entityId", pattern=UUID_TEXT, format=OpenAPIFormat.UUID),
+    ] = None
+    created_from: Annotated[str | None, _day("createdFrom")] = None
+    created_to: Annotated[str | None, _day("createdTo")] = None
+
+    def filter(self) -> FeedFilter:
+        bounds = {"createdFrom": (self.created_from, False), "createdTo": (self.created_to, True)}
+        stamps = {name: bound(text, end) for name, (text, end) in bounds.items()}
+        wrong = {
+            name: [DAY_MESSAGE] for name, (text, _) in bounds.items() if text and not stamps[name]
+        }
+        if wrong:
+            raise invalid(wrong)
+        return FeedFilter(
+            types=tuple(self.type or ()),
+            entity_id=str(UUID(self.entity_id)) if self.entity_id else None,
+            created_from=stamps["createdFrom"],
+            created_to=stamps["createdTo"],
         )
 
 

@@ -19,11 +19,10 @@ from api.invoices import invoice_changes
 from api.openapi import POSTED, WITH_BODY, contract
 from api.queries import PageQuery, provide
 from api.requests import NoFields, RecurringCreate, RecurringUpdate
-from api.responses import ExperiResponse
-from api.schemas import RecurringList, RecurringOut, TemplateLineOut
+from api.responses import ExperiResponse, listing, stored
+from api.schemas import RecurringList, RecurringOut
 from application.recurring import NewRecurring
 from domain.errors import InvalidInput
-from domain.recurring import RecurringInvoice
 
 NewTemplate = Annotated[RecurringCreate, Body(examples=[Example(value=RECURRING_EXAMPLE)])]
 
@@ -41,35 +40,6 @@ def check_start(changes: dict[str, Any], today: date) -> None:
     earliest = today - timedelta(days=366)
     if not earliest <= start <= latest:
         raise InvalidInput.field("startDate", f"Must be between {earliest} and {latest}")
-
-
-def template_out(t: RecurringInvoice) -> RecurringOut:
-    upcoming = t.next_run_date
-    return RecurringOut(
-        id=str(t.id),
-        client_id=str(t.client_id),
-        frequency=t.frequency,  # type: ignore[arg-type]
-        interval=t.interval,
-        start_date=render.day(t.start_date),
-        end_date=render.day(t.end_date) if t.end_date else None,
-        max_occurrences=t.max_occurrences,
-        currency=t.currency,  # type: ignore[arg-type]
-        tax_name=t.tax_name,
-        tax_rate=t.tax_rate,
-        line_items=[
-            TemplateLineOut(description=x.description, quantity=x.quantity, unit_price=x.unit_price)
-            for x in t.line_items
-        ],
-        notes=t.notes,
-        payment_terms_days=t.payment_terms_days,
-        auto_send=t.auto_send,
-        status=t.status,  # type: ignore[arg-type]
-        next_run_date=render.day(upcoming) if upcoming else None,
-        occurrences_generated=t.occurrences_generated,
-        last_invoice_id=str(t.last_invoice_id) if t.last_invoice_id else None,
-        created_at=render.timestamp(t.created_at),
-        updated_at=render.timestamp(t.updated_at),
-    )
 
 
 class RecurringController(Controller):
@@ -97,7 +67,7 @@ class RecurringController(Controller):
             app.create_recurring, principal.account_id, NewRecurring(**fields), meta
         )
         return ExperiResponse(
-            template_out(template),
+            render.recurring(template),
             status_code=201,
             headers={"Location": f"/api/v1/recurring-invoices/{template.id}"},
         )
@@ -110,14 +80,11 @@ class RecurringController(Controller):
     )
     async def list_recurring_invoices(
         self, params: NamedDependency[PageQuery], services: AppServices, principal: Caller
-    ) -> RecurringList:
+    ) -> Response[RecurringList]:
         page = await run(
             services.queries.list_recurring, principal.account_id, params.limit, params.after
         )
-        return RecurringList(
-            data=[template_out(t) for t in page.items],
-            pagination=render.pagination(page, params.limit),
-        )
+        return listing(page.items, render.pagination(page, params.limit))
 
     @get(
         "/{template_id:uuid}",
@@ -126,9 +93,10 @@ class RecurringController(Controller):
     )
     async def get_recurring_invoice(
         self, template_id: FromPath[UUID], services: AppServices, principal: Caller
-    ) -> RecurringOut:
-        template = await run(services.app.get_recurring, principal.account_id, template_id)
-        return template_out(template)
+    ) -> Response[RecurringOut]:
+        return stored(
+            await run(services.queries.recurring_invoice, principal.account_id, template_id)
+        )
 
     @route(
         http_method=["PUT", "PATCH"],
@@ -148,7 +116,7 @@ class RecurringController(Controller):
         changes = invoice_changes(data)
         check_start(changes, app.clock.now().date())
         template = await run(app.update_recurring, principal.account_id, template_id, changes, meta)
-        return template_out(template)
+        return render.recurring(template)
 
     @post(
         "/{template_id:uuid}/pause",
@@ -209,4 +177,4 @@ class RecurringController(Controller):
         template = await run(
             services.app.change_recurring_status, principal.account_id, template_id, action, meta
         )
-        return template_out(template)
+        return render.recurring(template)

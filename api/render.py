@@ -11,10 +11,13 @@ from api.schemas import (
     LineItemOut,
     Pagination,
     PaymentOut,
+    RecurringOut,
+    TemplateLineOut,
 )
 from application.ports import Page
 from domain.client import Client
 from domain.invoice import Invoice
+from domain.recurring import RecurringInvoice
 
 
 def day(value: date) -> str:
@@ -111,7 +114,35 @@ def invoice(inv: Invoice, today: date) -> InvoiceOut:
     )
 
 
-def pagination(page: Page, limit: int) -> Pagination:
-    return Pagination(
-        limit=limit, has_more=page.next_cursor is not None, next_cursor=page.next_cursor
+def recurring(t: RecurringInvoice) -> RecurringOut:
+    upcoming = t.next_run_date
+    return RecurringOut(
+        id=str(t.id),
+        client_id=str(t.client_id),
+        frequency=t.frequency,  # type: ignore[arg-type]
+        interval=t.interval,
+        start_date=day(t.start_date),
+        end_date=day(t.end_date) if t.end_date else None,
+        max_occurrences=t.max_occurrences,
+        currency=t.currency,  # type: ignore[arg-type]
+        tax_name=t.tax_name,
+        tax_rate=t.tax_rate,
+        line_items=[
+            TemplateLineOut(description=x.description, quantity=x.quantity, unit_price=x.unit_price)
+            for x in t.line_items
+        ],
+        notes=t.notes,
+        payment_terms_days=t.payment_terms_days,
+        auto_send=t.auto_send,
+        status=t.status,  # type: ignore[arg-type]
+        next_run_date=day(upcoming) if upcoming else None,
+        occurrences_generated=t.occurrences_generated,
+        last_invoice_id=str(t.last_invoice_id) if t.last_invoice_id else None,
+        created_at=timestamp(t.created_at),
+        updated_at=timestamp(t.updated_at),
     )
+
+
+def pagination(page: Page, limit: int) -> Pagination:
+    more = page.next_cursor is not None if page.has_more is None else page.has_more
+    return Pagination(limit=limit, has_more=more, next_cursor=page.next_cursor)

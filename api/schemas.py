@@ -52,6 +52,8 @@ class ClientOut(Struct):
     archived_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+    # Only on a read with `?asOf=`: the moment the client stood as returned.
+    as_of: Timestamp | msgspec.UnsetType = msgspec.UNSET
 
 
 class LineItemOut(Struct):
@@ -105,6 +107,8 @@ class InvoiceOut(Struct):
     voided_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+    # Only on a read with `?asOf=`: the moment the invoice stood as returned.
+    as_of: Timestamp | msgspec.UnsetType = msgspec.UNSET
 
 
 class Pagination(Struct):
@@ -167,6 +171,8 @@ class AuditEntry(Struct):
     ip: str | None
     user_agent: str | None
     data: dict[str, Any]
+    # In an invoice's or a client's history: the resource as it stood after this entry.
+    as_of_url: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class AuditList(Struct):

@@ -154,10 +154,12 @@ class ExperiBase(Application[UUID]):
     def _record(self, processing_event: Any) -> Any:
         # The recorder writes the inline views from these, inside its insert transaction.
         self._recording.aggregates = processing_event.aggregates
+        self._recording.events = processing_event.events
         try:
             recordings = super()._record(processing_event)
         finally:
             self._recording.aggregates = None
+            self._recording.events = None
         # Committed: from here on nothing may re-run the command or fail its response.
         for state in _attempts(self):
             state.committed = True
@@ -166,6 +168,10 @@ class ExperiBase(Application[UUID]):
     def recording(self) -> dict[UUID, Any]:
         """The aggregates this thread is storing right now (empty outside a save)."""
         return getattr(self._recording, "aggregates", None) or {}
+
+    def recorded_events(self) -> list[Any]:
+        """The domain events this thread is storing right now, in order."""
+        return list(getattr(self._recording, "events", None) or ())
 
     def _take_snapshots(self, processing_event: Any) -> None:
         try:

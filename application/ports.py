@@ -33,6 +33,8 @@ class Page:
 
     items: Sequence[Any]
     next_cursor: str | None
+    # Set by a feed, whose cursor also continues from the end once more items arrive.
+    has_more: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -44,22 +46,6 @@ class InvoiceFilter:
     issue_date_to: date | None = None
     due_date_from: date | None = None
     due_date_to: date | None = None
-
-
-class ReadModels(Protocol):
-    """The projections that list endpoints read; always caught up before answering."""
-
-    def list_clients(
-        self, account_id: UUID, search: str | None, limit: int, cursor: str | None
-    ) -> Page: ...
-
-    def list_invoices(
-        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None
-    ) -> Page: ...
-
-    def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page: ...
-
-    def outstanding_summary(self, account_id: UUID) -> tuple[int, dict[str, Any]]: ...
 
 
 class InvalidCursor(ValueError):
@@ -174,3 +160,17 @@ class RowReader(Protocol):
     def kinds(self) -> frozenset[type]: ...
 
     def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None: ...
+
+
+class Documents(Protocol):
+    """The API's JSON for a resource, shaped once when its row is written.
+
+    Read models store these bytes, so a read returns them without loading the
+    aggregate. An invoice's `isOverdue` depends on the day it is read: documents hold
+    `false`, and reads set it (see `projections.invoices_view.OVERDUE`)."""
+
+    def invoice(self, invoice: Any) -> bytes: ...
+
+    def client(self, client: Any) -> bytes: ...
+
+    def recurring(self, template: Any) -> bytes: ...

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
+from api.services import build_services
 from application.invoices import NewInvoice
 from domain.meta import system_meta
 from domain.values import LineItem
-from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 
 META = system_meta("bench")

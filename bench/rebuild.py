@@ -17,9 +17,9 @@ import tempfile
 import time
 from contextlib import ExitStack
 
+from api.services import build_services
 from bench.seed import seed_account, seed_invoices
 from bench.throughput import throwaway_database
-from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 
 

@@ -13,11 +13,11 @@ import time
 from datetime import date
 from decimal import Decimal
 
+from api.services import build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
 from domain.meta import system_meta
 from domain.values import LineItem
-from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 
 META = system_meta("bench")
@@ -55,7 +55,8 @@ def main() -> None:
         started = time.perf_counter()
         generated = s.recurring.run_once(date(2026, 3, 1))
         elapsed = time.perf_counter() - started
-        listed = s.queries.list_invoices(accounts[0][0], InvoiceFilter(), 100, None)
+        today = s.app.clock.now().date()
+        listed = s.queries.list_invoices(accounts[0][0], InvoiceFilter(), 100, None, today)
     finally:
         s.close()
     backend = "postgresql" if args.database_url else "sqlite (embedded)"

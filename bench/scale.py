@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from api.services import build_services
 from bench import load
 from bench.seed import META, Seeded, add_payments, seed_account, seed_invoices
 from bench.server import bench_env, served
 from bench.throughput import throwaway_database
-from infrastructure.bootstrap import Services, build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 
 PAYMENT = {"amount": 0.01}

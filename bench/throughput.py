@@ -13,6 +13,7 @@ A throwaway database is created on that server and dropped at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -88,8 +89,8 @@ def call(port: int, method: str, path: str, headers: dict[str, str], body: Any =
 
 def extra_keys(env: dict[str, str], count: int) -> list[dict[str, str]]:
     """Keys of `count` more accounts (each with a client), made in-process for speed."""
+    from api.services import build_services
     from domain.meta import system_meta
-    from infrastructure.bootstrap import build_services
     from infrastructure.settings import Settings
 
     meta = system_meta("bench")
@@ -218,8 +219,8 @@ def _numbers_gapless(env: dict[str, str]) -> bool:
     """Every account's invoice numbers are 1..n, each once (read through the list query)."""
     from uuid import UUID
 
+    from api.services import build_services
     from application.ports import InvoiceFilter
-    from infrastructure.bootstrap import build_services
     from infrastructure.settings import Settings
 
     s = build_services(Settings.from_env({**env, "EXPERI_BACKGROUND_JOBS": "0"}))
@@ -230,8 +231,10 @@ def _numbers_gapless(env: dict[str, str]) -> bool:
         for account_id in accounts:
             numbers, cursor = [], None
             while True:
-                page = s.queries.list_invoices(account_id, InvoiceFilter(), 100, cursor)
-                numbers += [int(i.number.rsplit("-", 1)[1]) for i in page.items]
+                today = s.app.clock.now().date()
+                page = s.queries.list_invoices(account_id, InvoiceFilter(), 100, cursor, today)
+                listed = [json.loads(i)["invoiceNumber"] for i in page.items]
+                numbers += [int(n.rsplit("-", 1)[1]) for n in listed]
                 cursor = page.next_cursor
                 if cursor is None:
                     break

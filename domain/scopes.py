@@ -14,6 +14,7 @@ SCOPES = (
     "recurring:read",
     "recurring:write",
     "audit:read",
+    "events:read",
     "account:read",
     "account:write",
 )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from application.app import Experi
 from application.authentication import Authenticator
-from application.ports import Clock, RateLimiter
+from application.ports import Clock, Documents, RateLimiter
 from application.sending import DeliveryPolicy
+from domain.client import Client
+from domain.invoice import Invoice
+from domain.recurring import RecurringInvoice
 from infrastructure.eventstore import InlinePostgresRecorder, InlineSQLiteRecorder, event_store_env
 from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
@@ -26,6 +31,7 @@ from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
 from projections.clients_view import ArchivedClientsView, ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
+from projections.events_feed import EventsFeed
 from projections.inline import InlineViews
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
@@ -66,7 +72,11 @@ class Services:
         self.app.close()
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, clock: Clock | None = None, *, documents: Documents
+) -> Services:
+    """Everything, built once. `documents` shapes each resource's API JSON, which the
+    read models store with its events (the API layer provides it)."""
     app = Experi(
         event_store_env(settings),
         clock=clock,
@@ -86,16 +96,23 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         db, settings.email_hourly_limit, settings.email_recipient_daily_limit
     )
     codec = StateCodec(app.mapper)
-    clients, invoices = ClientsView(codec), InvoicesView(codec)
-    recurring = RecurringView(codec)
+    clients, invoices = ClientsView(codec, documents.client), InvoicesView(codec, documents.invoice)
+    recurring = RecurringView(codec, documents.recurring)
+    shapes: dict[type, Callable[[Any], bytes]] = {
+        Client: documents.client,
+        Invoice: documents.invoice,
+        RecurringInvoice: documents.recurring,
+    }
+    feed = EventsFeed(shapes, lambda ident, version: app.repository.get(ident, version=version))
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     # Written with the events (inline); the others follow the event log.
     inline = [clients, invoices, recurring, accounts, keys]
     views: list[View] = [AuditView(), OutboxView(), ArchivedClientsView()]
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
+    views.append(feed)  # written inline; following the log fills rows older than the feed
     projector = Projector(db, app, views, inline)
     projector.setup()
-    rows = InlineViews(db, inline, app.recording)
+    rows = InlineViews(db, inline, app.recording, app.recorded_events, feed)
     recorder = app.recorder
     if not isinstance(recorder, InlinePostgresRecorder | InlineSQLiteRecorder):
         raise TypeError("the event store must write the inline views")
@@ -104,7 +121,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     if isinstance(db, PostgresDatabase):
         app.shared_locks = db
     key_usage = KeyUsage(db)
-    queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys)
+    queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys, feed)
     # Shared limits need a shared store; the embedded default limits API keys per process.
     # Redis, when given, counts API windows without a database write per request.
     shared_limiter = SqlRateLimiter(db)

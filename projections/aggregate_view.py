@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
 
 from eventsourcing.persistence import Notification
@@ -12,19 +12,32 @@ from projections.state import StateCodec
 
 
 class AggregateView:
-    """Subclasses name the table, the aggregate class and the indexed columns."""
+    """Subclasses name the table, the aggregate class and the indexed columns; a view
+    given a `shape` also keeps the resource's API document in a `document` column.
+
+    `layout` counts changes to the row's columns: a store whose rows have an older
+    layout drops them and fills them again from the events when it is opened."""
 
     table: ClassVar[str]
     aggregate_class: ClassVar[type]
     aggregate_event: ClassVar[type]
     columns: ClassVar[tuple[str, ...]]
+    layout: ClassVar[int] = 1
 
-    def __init__(self, codec: StateCodec) -> None:
+    def __init__(self, codec: StateCodec, shape: Callable[[Any], bytes] | None = None) -> None:
         self.codec = codec
+        self.shape = shape
         self.tables: Sequence[str] = (self.table,)
+        self.names: tuple[str, ...] = (*self.columns, "document") if shape else self.columns
 
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
+
+    def values(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
+        """The row's columns after `version` and `state`, in the order of `names`."""
+        if self.shape is None:
+            return self.row_values(aggregate)
+        return (*self.row_values(aggregate), document or self.shape(aggregate))
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         if not isinstance(event, self.aggregate_event):
@@ -40,8 +53,8 @@ class AggregateView:
             return  # already applied
         current = None if row is None else self.codec.load(aggregate_id, row[0], row[1])
         aggregate = event.mutate(current)
-        values = (aggregate.version, self.codec.dump(aggregate), *self.row_values(aggregate))
-        names = ("version", "state", *self.columns)
+        values = (aggregate.version, self.codec.dump(aggregate), *self.values(aggregate))
+        names = ("version", "state", *self.names)
         if row is None:
             placeholders = ", ".join("?" for _ in range(len(names) + 2))
             cur.execute(
@@ -55,11 +68,14 @@ class AggregateView:
                 (*values, str(aggregate_id)),
             )
 
-    def upsert(self, cur: SqlCursor, aggregate: Any, seq: int) -> None:
+    def upsert(
+        self, cur: SqlCursor, aggregate: Any, seq: int, document: bytes | None = None
+    ) -> None:
         """Write the aggregate's row as it now stands (inline, or in a rebuild). `seq`
         counts only for a new row; an older version never overwrites a newer one."""
-        names = ("version", "state", *self.columns)
-        values = (aggregate.version, self.codec.dump(aggregate), *self.row_values(aggregate))
+        names = ("version", "state", *self.names)
+        state = self.codec.dump(aggregate)
+        values = (aggregate.version, state, *self.values(aggregate, document))
         marks = ", ".join("?" for _ in range(len(names) + 2))
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
         cur.execute(
@@ -78,3 +94,14 @@ class AggregateView:
 
 def blob_type(dialect: str) -> str:
     return "BYTEA" if dialect == "postgresql" else "BLOB"
+
+
+def document_column(view: AggregateView, dialect: str) -> str:
+    """The `document` column's definition, for a view that keeps documents."""
+    return f", document {blob_type(dialect)} NOT NULL" if view.shape else ""
+
+
+def name_of(view: Any) -> str:
+    """The view's name in the projection tracking table (with its layout, if changed)."""
+    layout = getattr(view, "layout", 1)
+    return type(view).__name__ + (f".v{layout}" if layout > 1 else "")

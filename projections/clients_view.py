@@ -11,7 +11,7 @@ from eventsourcing.persistence import Notification
 from application.ports import Page, SqlCursor, SqlDatabase
 from domain.client import Client
 from projections import cursors
-from projections.aggregate_view import AggregateView, blob_type
+from projections.aggregate_view import AggregateView, blob_type, document_column
 
 
 def like_pattern(term: str) -> str:
@@ -21,6 +21,7 @@ def like_pattern(term: str) -> str:
 
 class ClientsView(AggregateView):
     table = "view_clients"
+    layout = 2  # 2: the API document
     aggregate_class = Client
     aggregate_event = Client.Event
     columns = ("account_id", "name_lc", "company_lc", "email_lc")
@@ -31,7 +32,8 @@ class ClientsView(AggregateView):
             f"CREATE TABLE IF NOT EXISTS {self.table} ("
             "id TEXT PRIMARY KEY, seq BIGINT NOT NULL, version INTEGER NOT NULL, "
             f"state {blob_type(dialect)} NOT NULL, account_id TEXT NOT NULL, "
-            "name_lc TEXT NOT NULL, company_lc TEXT, email_lc TEXT)",
+            "name_lc TEXT NOT NULL, company_lc TEXT, email_lc TEXT"
+            f"{document_column(self, dialect)})",
             f"CREATE INDEX IF NOT EXISTS {self.table}_account_seq "
             f"ON {self.table} (account_id, seq)",
         ]
@@ -45,8 +47,10 @@ class ClientsView(AggregateView):
             (details.get("email") or "").lower() or None,
         )
 
-    def upsert(self, cur: SqlCursor, aggregate: Any, seq: int) -> None:
-        super().upsert(cur, aggregate, seq)
+    def upsert(
+        self, cur: SqlCursor, aggregate: Any, seq: int, document: bytes | None = None
+    ) -> None:
+        super().upsert(cur, aggregate, seq, document)
         if aggregate.archived_at is not None:
             cur.execute(
                 f"INSERT INTO {self.archived_table} (id, account_id) VALUES (?, ?) "
@@ -64,7 +68,7 @@ class ClientsView(AggregateView):
         *,
         include_archived: bool = False,
     ) -> Page:
-        sql = f"SELECT id, version, state, seq FROM {self.table} WHERE account_id = ?"
+        sql = f"SELECT document, NULL, NULL, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         if not include_archived:
             sql += f" AND id NOT IN (SELECT id FROM {self.archived_table} WHERE account_id = ?)"
@@ -79,7 +83,15 @@ class ClientsView(AggregateView):
         rows, next_cursor = cursors.seq_page(
             db, sql, params, limit, cursor, "clients", seq_column=3
         )
-        return Page(self.load_rows(rows), next_cursor)
+        return Page([bytes(r[0]) for r in rows], next_cursor)
+
+    def document(self, db: SqlDatabase, account_id: UUID, client_id: UUID) -> bytes | None:
+        """The client's document if it exists and belongs to this account, else None."""
+        row = db.statement(
+            f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
+            (str(client_id), str(account_id)),
+        )
+        return None if row is None else bytes(row[0])
 
 
 class ArchivedClientsView:

@@ -8,6 +8,8 @@ from any process without a lock or a catch-up. Reads load an aggregate from its 
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -17,6 +19,10 @@ from eventsourcing.persistence import Notification, StoredEvent
 from application.ports import SqlCursor, SqlDatabase
 from projections.aggregate_view import AggregateView
 from projections.audit_chain import GENESIS, chain_hash
+from projections.events_feed import EventsFeed
+
+logger = logging.getLogger("experi.projections")
+_UNKNOWN = object()
 
 
 class InlineViews:
@@ -25,8 +31,12 @@ class InlineViews:
         db: SqlDatabase,
         views: Sequence[AggregateView],
         recording: Callable[[], Mapping[UUID, Any]],
+        events: Callable[[], Sequence[Any]] = list,
+        feed: EventsFeed | None = None,
     ) -> None:
         self.db = db
+        self.events = events  # the domain events this thread is saving, in order
+        self.feed = feed
         self.views = views
         self.by_class = {view.aggregate_class: view for view in views}
         self._kinds = frozenset(
@@ -46,10 +56,64 @@ class InlineViews:
         first: dict[Any, int] = {}
         for event, notification_id in zip(stored, ids or (), strict=False):
             first.setdefault(event.originator_id, notification_id)
+        documents: dict[UUID, bytes] = {}
+        for aggregate_id, aggregate in aggregates.items():
+            view = self.by_class.get(type(aggregate))
+            if view is not None and view.shape is not None and aggregate_id in first:
+                documents[aggregate_id] = view.shape(aggregate)
+        if self.feed is not None and ids:
+            self._write_feed(cur, self.feed, ids, aggregates, documents)  # reads rows before
         for aggregate_id, aggregate in aggregates.items():
             view = self.by_class.get(type(aggregate))
             if view is not None and aggregate_id in first:
-                view.upsert(cur, aggregate, first[aggregate_id])
+                view.upsert(cur, aggregate, first[aggregate_id], documents.get(aggregate_id))
+
+    def _write_feed(
+        self,
+        cur: SqlCursor,
+        feed: EventsFeed,
+        ids: Sequence[int],
+        aggregates: Mapping[UUID, Any],
+        documents: Mapping[UUID, bytes],
+    ) -> None:
+        """One feed row per event, with its resource as it stood right after it."""
+        events = self.events()
+        if len(events) != len(ids):
+            logger.warning("the events feed follows the log for a save it could not match")
+            return  # the projector writes these rows when it follows the log
+        counts = Counter(e.originator_id for e in events)
+        states: dict[UUID, Any] = {}
+        rows = []
+        for event, notification_id in zip(events, ids, strict=True):
+            aggregate_id = event.originator_id
+            aggregate = aggregates.get(aggregate_id)
+            view = self.by_class.get(type(aggregate))
+            if view is None or view.shape is None or aggregate_id not in documents:
+                continue
+            if counts[aggregate_id] == 1:
+                rows.append(feed.row(notification_id, event, aggregate, documents[aggregate_id]))
+                continue
+            # Several events of one aggregate in one save: each gets its own state.
+            if aggregate_id not in states:
+                states[aggregate_id] = self._before(cur, view, event)
+            if states[aggregate_id] is _UNKNOWN:
+                continue  # no row to start from: the projector writes these rows
+            state = states[aggregate_id] = event.mutate(states[aggregate_id])
+            rows.append(feed.row(notification_id, event, state, view.shape(state)))
+        feed.insert(cur, self.db.dialect, rows)
+
+    @staticmethod
+    def _before(cur: SqlCursor, view: AggregateView, event: Any) -> Any:
+        """The aggregate as its row holds it before this save (None before its first)."""
+        if event.originator_version == 1:
+            return None
+        cur.execute(
+            f"SELECT version, state FROM {view.table} WHERE id = ?", (str(event.originator_id),)
+        )
+        row = cur.fetchone()
+        if row is None or row[0] != event.originator_version - 1:
+            return _UNKNOWN
+        return view.codec.load(event.originator_id, row[0], row[1])
 
     # The RowReader port (application/ports.py).
 

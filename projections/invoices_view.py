@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+import msgspec
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
 from domain import money
 from domain.invoice import OPEN_STATUSES, Invoice
 from projections import cursors
-from projections.aggregate_view import AggregateView, blob_type
+from projections.aggregate_view import AggregateView, blob_type, document_column
 
 OPEN = f"status IN ('{OPEN_STATUSES[0]}', '{OPEN_STATUSES[1]}')"
+# Documents are shaped with `isOverdue` false; a read sets it for the day it is read.
+# JSON escapes every quote inside a string, so this text occurs only as the field.
+NOT_OVERDUE, OVERDUE = b'"isOverdue":false', b'"isOverdue":true'
+
+
+def as_of_day(document: bytes, status: str, due_date: str, today: date) -> bytes:
+    """The stored document with `isOverdue` as of `today`."""
+    if status in OPEN_STATUSES and due_date < today.isoformat():
+        return bytes(document).replace(NOT_OVERDUE, OVERDUE, 1)
+    return bytes(document)
+
+
+class _Dates(msgspec.Struct, rename="camel"):
+    status: str
+    due_date: str
+
+
+def invoice_on_day(document: bytes, day: date) -> bytes:
+    """A document read from elsewhere (the events feed) with `isOverdue` as of `day`."""
+    fields = msgspec.json.decode(document, type=_Dates)
+    return as_of_day(document, fields.status, fields.due_date[:10], day)
 
 
 class InvoicesView(AggregateView):
     table = "view_invoices"
+    layout = 2  # 2: the API document
     aggregate_class = Invoice
     aggregate_event = Invoice.Event
     columns = (
@@ -36,7 +61,8 @@ class InvoicesView(AggregateView):
             "id TEXT PRIMARY KEY, seq BIGINT NOT NULL, version INTEGER NOT NULL, "
             f"state {blob_type(dialect)} NOT NULL, account_id TEXT NOT NULL, "
             "client_id TEXT NOT NULL, status TEXT NOT NULL, issue_date TEXT NOT NULL, "
-            "due_date TEXT NOT NULL, currency TEXT NOT NULL, amount_due_minor BIGINT NOT NULL)",
+            "due_date TEXT NOT NULL, currency TEXT NOT NULL, amount_due_minor BIGINT NOT NULL"
+            f"{document_column(self, dialect)})",
             f"CREATE INDEX IF NOT EXISTS {t}_account_seq ON {t} (account_id, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_account_status ON {t} (account_id, status, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_account_client ON {t} (account_id, client_id, seq)",
@@ -62,8 +88,10 @@ class InvoicesView(AggregateView):
         where: InvoiceFilter,
         limit: int,
         cursor: str | None,
+        today: date,
     ) -> Page:
-        sql = f"SELECT id, version, state, seq FROM {self.table} WHERE account_id = ?"
+        """A page of documents, newest first."""
+        sql = f"SELECT document, status, due_date, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         if where.overdue_on is not None:
             sql += f" AND {OPEN} AND due_date < ?"
@@ -84,13 +112,23 @@ class InvoicesView(AggregateView):
         rows, next_cursor = cursors.seq_page(
             db, sql, params, limit, cursor, "invoices", seq_column=3
         )
-        return Page(self.load_rows(rows), next_cursor)
+        return Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
 
-    def outstanding_page(
-        self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None
-    ) -> Page:
+    def document(self, db: SqlDatabase, account_id: UUID, invoice_id: UUID, today: date) -> Any:
+        """The invoice's document if it exists and belongs to this account, else None."""
+        row = db.statement(
+            f"SELECT document, status, due_date FROM {self.table} WHERE id = ? AND account_id = ?",
+            (str(invoice_id), str(account_id)),
+        )
+        return None if row is None else as_of_day(row[0], row[1], row[2], today)
+
+    def outstanding(
+        self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None, today: date
+    ) -> tuple[Page, int, dict[str, Decimal]]:
+        """A page of outstanding documents, oldest due first, and the summary over all of
+        them, read in one transaction so that they agree."""
         sql = (
-            f"SELECT id, version, state, seq, due_date FROM {self.table} "
+            f"SELECT document, status, due_date, seq FROM {self.table} "
             f"WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0"
         )
         params: list[Any] = [str(account_id)]
@@ -100,27 +138,20 @@ class InvoicesView(AggregateView):
             params += [due, due, seq]
         sql += " ORDER BY due_date ASC, seq ASC LIMIT ?"
         params.append(limit + 1)
-        rows = self._fetch(db, sql, params)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = cursors.encode("outstanding", rows[-1][4], rows[-1][3]) if more else None
-        return Page(self.load_rows(rows), next_cursor)
-
-    def outstanding_summary(
-        self, db: SqlDatabase, account_id: UUID
-    ) -> tuple[int, dict[str, Decimal]]:
-        sql = (
+        summary = (
             f"SELECT currency, COUNT(*), SUM(amount_due_minor) FROM {self.table} "
             f"WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0 "
             "GROUP BY currency ORDER BY currency"
         )
-        rows = self._fetch(db, sql, [str(account_id)])
-        count = sum(int(r[1]) for r in rows)
-        totals = {r[0]: money.from_minor(int(r[2]), r[0]) for r in rows}
-        return count, totals
-
-    @staticmethod
-    def _fetch(db: SqlDatabase, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with db.transaction() as cur:
             cur.execute(sql, params)
-            return cur.fetchall()
+            rows = cur.fetchall()
+            cur.execute(summary, (str(account_id),))
+            sums = cur.fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = cursors.encode("outstanding", rows[-1][2], rows[-1][3]) if more else None
+        page = Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
+        count = sum(int(r[1]) for r in sums)
+        totals = {r[0]: money.from_minor(int(r[2]), r[0]) for r in sums}
+        return page, count, totals

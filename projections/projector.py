@@ -19,7 +19,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor, SqlDatabase
-from projections.aggregate_view import AggregateView
+from projections.aggregate_view import AggregateView, name_of
 from projections.progress import Progress
 from projections.rebuild_batch import fold_batch
 
@@ -68,6 +68,9 @@ class Projector:
                         "INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (name,)
                     )
                     if isinstance(view, AggregateView):
+                        # Rows of an older layout are dropped and filled again.
+                        for table in view.tables:
+                            cur.execute(f"DROP TABLE IF EXISTS {table}")
                         cur.execute(
                             "INSERT INTO projection_tracking (name, position) VALUES (?, ?) "
                             "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
@@ -201,7 +204,3 @@ class Projector:
         with self.db.transaction(lock="projections") as cur:
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
         bar.finish()
-
-
-def name_of(view: Any) -> str:
-    return type(view).__name__

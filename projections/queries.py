@@ -9,12 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from projections import audit_log
 from projections.audit_log import AuditFilter
 from projections.clients_view import ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
-from projections.invoices_view import InvoicesView
+from projections.events_feed import EventsFeed, FeedFilter
+from projections.invoices_view import InvoicesView, invoice_on_day
 from projections.projector import Projector
 from projections.recurring_view import RecurringView
 
@@ -57,7 +58,9 @@ class ReadModelQueries:
         recurring: RecurringView,
         accounts: AccountsView,
         keys: ApiKeysView,
+        feed: EventsFeed,
     ) -> None:
+        self.feed = feed
         self.recurring = recurring
         self.accounts = accounts
         self.keys = keys
@@ -81,12 +84,59 @@ class ReadModelQueries:
         )
 
     def list_invoices(
-        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None
+        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None, today: date
     ) -> Page:
-        return self.invoices.page(self.db, account_id, where, limit, cursor)
+        return self.invoices.page(self.db, account_id, where, limit, cursor, today)
 
-    def list_outstanding(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
-        return self.invoices.outstanding_page(self.db, account_id, limit, cursor)
+    def list_outstanding(
+        self, account_id: UUID, limit: int, cursor: str | None, today: date
+    ) -> tuple[Page, int, dict[str, Decimal]]:
+        """A page of outstanding invoices and the summary over all of them."""
+        return self.invoices.outstanding(self.db, account_id, limit, cursor, today)
+
+    def invoice(self, account_id: UUID, invoice_id: UUID, today: date) -> bytes:
+        found = self.invoices.document(self.db, account_id, invoice_id, today)
+        if found is None:
+            raise NotFound("Invoice not found")
+        return bytes(found)
+
+    def events(self, account_id: UUID, where: FeedFilter, limit: int, cursor: str | None) -> Page:
+        return self.feed.page(self.db, account_id, where, limit, cursor)
+
+    def count_events(self, account_id: UUID, where: FeedFilter, cursor: str | None) -> int:
+        return self.feed.count(self.db, account_id, where, cursor)
+
+    def events_cursor(self, account_id: UUID, event_id: str) -> str:
+        """A cursor that continues after this event of this account."""
+        found = self.feed.cursor_after(self.db, account_id, event_id)
+        if found is None:
+            raise NotFound("Event not found")
+        return found
+
+    def invoice_as_of(self, account_id: UUID, invoice_id: UUID, at: str, day: date) -> bytes:
+        """The invoice as it stood at `at` (stored timestamp text), overdue as of `day`."""
+        found = self.feed.as_of(self.db, account_id, "invoice", invoice_id, at)
+        if found is None:
+            raise NotFound("Invoice not found")
+        return invoice_on_day(found, day)
+
+    def client_as_of(self, account_id: UUID, client_id: UUID, at: str) -> bytes:
+        found = self.feed.as_of(self.db, account_id, "client", client_id, at)
+        if found is None:
+            raise NotFound("Client not found")
+        return found
+
+    def client(self, account_id: UUID, client_id: UUID) -> bytes:
+        found = self.clients.document(self.db, account_id, client_id)
+        if found is None:
+            raise NotFound("Client not found")
+        return found
+
+    def recurring_invoice(self, account_id: UUID, template_id: UUID) -> bytes:
+        found = self.recurring.document(self.db, account_id, template_id)
+        if found is None:
+            raise NotFound("Recurring invoice not found")
+        return found
 
     def list_recurring(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
         return self.recurring.page(self.db, account_id, limit, cursor)
@@ -113,6 +163,3 @@ class ReadModelQueries:
         # listed as soon as its change has had a response (only audit reads pay this).
         self.projector.catch_up()
         return audit_log.page(self.db, account_id, where, limit, cursor)
-
-    def outstanding_summary(self, account_id: UUID) -> tuple[int, dict[str, Decimal]]:
-        return self.invoices.outstanding_summary(self.db, account_id)

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
-from projections.aggregate_view import AggregateView
+from projections.aggregate_view import AggregateView, name_of
 from projections.audit_batch import insert_rows
 
 MEMO_SIZE = 20_000  # aggregates kept between batches (bounded: memory stays flat)
@@ -29,7 +29,7 @@ def fold_batch(
     for notification, event in events:
         for view in views:
             if isinstance(event, view.aggregate_event):
-                if positions[type(view).__name__] < notification.id:
+                if positions[name_of(view)] < notification.id:
                     mine.append((view, notification, event))
                 break
     if not mine:
@@ -47,7 +47,7 @@ def fold_batch(
     for aggregate_id, view in touched.items():
         aggregate, seq = memo[aggregate_id]
         row = (str(aggregate_id), seq, aggregate.version, view.codec.dump(aggregate))
-        by_view.setdefault(view.table, (view, []))[1].append((*row, *view.row_values(aggregate)))
+        by_view.setdefault(view.table, (view, []))[1].append((*row, *view.values(aggregate)))
     for view, rows in by_view.values():
         _upsert_rows(cur, dialect, view, rows)
     while len(memo) > MEMO_SIZE:
@@ -82,7 +82,7 @@ def _upsert_rows(
 ) -> None:
     """Write rows as `AggregateView.upsert` does, many per statement (ids are unique
     within a batch, which one statement's ON CONFLICT needs)."""
-    names = ("version", "state", *view.columns)
+    names = ("version", "state", *view.names)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
     insert_rows(
         cur,

@@ -9,11 +9,12 @@ from uuid import UUID
 from application.ports import Page, SqlDatabase
 from domain.recurring import RecurringInvoice
 from projections import cursors
-from projections.aggregate_view import AggregateView, blob_type
+from projections.aggregate_view import AggregateView, blob_type, document_column
 
 
 class RecurringView(AggregateView):
     table = "view_recurring"
+    layout = 2  # 2: the API document
     aggregate_class = RecurringInvoice
     aggregate_event = RecurringInvoice.Event
     columns = ("account_id", "status", "next_run_date")
@@ -24,7 +25,8 @@ class RecurringView(AggregateView):
             f"CREATE TABLE IF NOT EXISTS {t} ("
             "id TEXT PRIMARY KEY, seq BIGINT NOT NULL, version INTEGER NOT NULL, "
             f"state {blob_type(dialect)} NOT NULL, account_id TEXT NOT NULL, "
-            "status TEXT NOT NULL, next_run_date TEXT)",
+            "status TEXT NOT NULL, next_run_date TEXT"
+            f"{document_column(self, dialect)})",
             f"CREATE INDEX IF NOT EXISTS {t}_account_seq ON {t} (account_id, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_due ON {t} (next_run_date) WHERE status = 'ACTIVE'",
         ]
@@ -38,12 +40,20 @@ class RecurringView(AggregateView):
         )
 
     def page(self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None) -> Page:
-        sql = f"SELECT id, version, state, seq FROM {self.table} WHERE account_id = ?"
+        sql = f"SELECT document, NULL, NULL, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         rows, next_cursor = cursors.seq_page(
             db, sql, params, limit, cursor, "recurring", seq_column=3
         )
-        return Page(self.load_rows(rows), next_cursor)
+        return Page([bytes(r[0]) for r in rows], next_cursor)
+
+    def document(self, db: SqlDatabase, account_id: UUID, template_id: UUID) -> bytes | None:
+        """The template's document if it exists and belongs to this account, else None."""
+        row = db.statement(
+            f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
+            (str(template_id), str(account_id)),
+        )
+        return None if row is None else bytes(row[0])
 
     def due(self, db: SqlDatabase, today: date) -> list[UUID]:
         with db.transaction() as cur:

@@ -9,7 +9,8 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from infrastructure.bootstrap import Services, build_services
+from api.services import build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from tests import support
 

@@ -27,6 +27,7 @@ EXPECTED = {
     "/api/v1/recurring-invoices/{template_id}/pause": {"post"},
     "/api/v1/recurring-invoices/{template_id}/resume": {"post"},
     "/api/v1/recurring-invoices/{template_id}/end": {"post"},
+    "/api/v1/events": {"get"},
     "/health/live": {"get"},
     "/health/ready": {"get"},
 }

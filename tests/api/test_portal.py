@@ -12,7 +12,8 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.portal.sign_in import SIGNUPS_PER_HOUR, email_bucket
-from infrastructure.bootstrap import Services, build_services
+from api.services import build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
 from tests.support import META, FakeClock

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infrastructure.bootstrap import build_services
+from api.services import build_services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
 from tests.e2e.test_server import base_env, run_cli, server

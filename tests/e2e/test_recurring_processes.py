@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import httpx
 import pytest
 
+from api.services import build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
 from domain.values import LineItem
-from infrastructure.bootstrap import build_services
 from infrastructure.settings import Settings
 from tests.e2e.test_server import EXPERI, base_env, server
 from tests.support import META, FakeClock, Tenant, make_tenant
@@ -47,8 +49,10 @@ def check_exactly_once(settings: Settings, tenant: Tenant, expected: int) -> Non
     try:
         made, cursor = [], None
         while True:
-            page = s.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, cursor)
-            made += page.items
+            today = s.app.clock.now().date()
+            page = s.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, cursor, today)
+            ids = [UUID(json.loads(d)["id"]) for d in page.items]
+            made += [s.app.get_invoice(tenant.account_id, i) for i in ids]
             cursor = page.next_cursor
             if cursor is None:
                 break

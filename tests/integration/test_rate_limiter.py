@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import redis
 
-from infrastructure.bootstrap import Services, build_services
+from api.services import build_services
+from infrastructure.bootstrap import Services
 from infrastructure.ratelimit import MemoryRateLimiter, RedisRateLimiter, SqlRateLimiter
 from infrastructure.settings import Settings
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from api.services import build_services
 from application.ports import InvoiceFilter
 from application.recurring import NewRecurring
+from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
 from domain.values import LineItem
-from infrastructure.bootstrap import Services, build_services
+from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter
 from tests.support import META, FakeClock, Tenant, make_tenant
@@ -38,8 +43,9 @@ def new_template(
 
 
 def invoices(services: Services, tenant: Tenant) -> list:  # type: ignore[type-arg]
-    page = services.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, None)
-    return sorted(page.items, key=lambda i: i.number)
+    today = services.app.clock.now().date()
+    page = services.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, None, today)
+    return sorted(loaded(services, tenant, page.items), key=lambda i: i.number)
 
 
 def test_missed_occurrences_are_caught_up_once(services: Services) -> None:
@@ -143,8 +149,11 @@ def all_invoices(services: Services, tenant: Tenant) -> list[Any]:
     found: list[Any] = []
     cursor = None
     while True:
-        page = services.queries.list_invoices(tenant.account_id, InvoiceFilter(), 100, cursor)
-        found += page.items
+        today = services.app.clock.now().date()
+        page = services.queries.list_invoices(
+            tenant.account_id, InvoiceFilter(), 100, cursor, today
+        )
+        found += loaded(services, tenant, page.items)
         if page.next_cursor is None:
             return sorted(found, key=lambda i: i.issue_date)
         cursor = page.next_cursor
@@ -206,3 +215,9 @@ def skipped_reasons(services: Services, tenant: Tenant, template: RecurringInvoi
         None,
     ).items
     return [e["data"]["reason"] for e in log]
+
+
+def loaded(services: Services, tenant: Tenant, documents: Sequence[bytes]) -> list[Invoice]:
+    """The listed invoices as aggregates (the list returns their API documents)."""
+    ids = [UUID(json.loads(d)["id"]) for d in documents]
+    return [services.app.get_invoice(tenant.account_id, i) for i in ids]

@@ -15,10 +15,11 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 from pypdf import PdfReader
 
+from api.services import build_services
 from application.invoices import NewInvoice
 from application.ports import RateLimited
 from domain.values import LineItem
-from infrastructure.bootstrap import Services, build_services
+from infrastructure.bootstrap import Services
 from infrastructure.mail import SmtpMailer
 from infrastructure.settings import Settings
 from projections.audit_log import AuditFilter

@@ -1,0 +1,228 @@
+"""The events feed: each account's events in commit order, each carrying its resource
+as it stood right after the change, in the API's shape.
+
+Rows are written with the events (inline), so the feed, webhooks and as-of reads see a
+change as soon as its response does. Like the audit chain, a row is a fact: it is
+written once and never changed, and a rebuild does not delete it. Events stored before
+the feed existed get their rows when the projector follows the log (`apply_batch`),
+from the aggregate as it stood at that version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+import msgspec
+from eventsourcing.persistence import Notification
+
+from application.ports import Page, SqlCursor, SqlDatabase
+from projections import cursors
+from projections.audit_batch import insert_rows
+from projections.audit_chain import aggregate_name
+from projections.audit_view import snake
+from projections.invoices_view import invoice_on_day
+
+EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/event")
+COLUMNS = ("seq", "id", "account_id", "type", "created_at", "entity_type", "entity_id", "body")
+Shape = Callable[[Any], bytes]
+_ENCODER = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class FeedFilter:
+    types: tuple[str, ...] = ()  # exact types; `invoice.*` matches a whole resource
+    entity_id: str | None = None
+    created_from: str | None = None  # stored timestamp text (see `timestamp`)
+    created_to: str | None = None
+
+
+class _Object(msgspec.Struct):
+    object: msgspec.Raw
+
+
+class _Event(msgspec.Struct):
+    data: _Object
+
+
+def timestamp(value: datetime) -> str:
+    """Fixed width, so that text order is time order."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_type(event: Any, after: Any) -> str:
+    """`<entityType>.<what happened>`; a payment is `invoice.paid` when it settles the
+    invoice and `invoice.partially_paid` when an amount stays due."""
+    entity = snake(aggregate_name(event))
+    happened = snake(type(event).__name__)
+    if entity == "invoice" and happened == "payment_recorded":
+        happened = "paid" if after.status == "PAID" else "partially_paid"
+    return f"{entity}.{happened}"
+
+
+class EventsFeed:
+    table = "view_events"
+    tables: Sequence[str] = ()  # facts: a rebuild keeps them
+
+    def __init__(self, shapes: Mapping[type, Shape], state_at: Callable[[UUID, int], Any]):
+        self.shapes = shapes  # aggregate class -> its document
+        self.state_at = state_at  # the aggregate as it stood at a version (backfill only)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        self.dialect = dialect
+        t = self.table
+        return [
+            f"CREATE TABLE IF NOT EXISTS {t} (seq BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, "
+            "account_id TEXT NOT NULL, type TEXT NOT NULL, created_at TEXT NOT NULL, "
+            "entity_type TEXT NOT NULL, entity_id TEXT NOT NULL, body TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS {t}_account ON {t} (account_id, seq)",
+            f"CREATE INDEX IF NOT EXISTS {t}_entity ON {t} (account_id, entity_id, seq)",
+            f"CREATE INDEX IF NOT EXISTS {t}_type ON {t} (account_id, type, seq)",
+        ]
+
+    def row(self, seq: int, event: Any, after: Any, document: bytes) -> tuple[Any, ...]:
+        """The feed row of `event`, given the aggregate right after it and its document."""
+        entity_id = str(event.originator_id)
+        meta = getattr(event, "meta", None) or {}
+        ident = str(uuid5(EVENT_NAMESPACE, f"{entity_id}:{event.originator_version}"))
+        kind = event_type(event, after)
+        created = timestamp(event.timestamp)
+        entity_type = snake(aggregate_name(event))
+        if entity_type == "invoice":  # overdue as of the change
+            document = invoice_on_day(document, event.timestamp.astimezone(UTC).date())
+        body = _ENCODER.encode(
+            {
+                "id": ident,
+                "type": kind,
+                "createdAt": created,
+                "entityType": entity_type,
+                "entityId": entity_id,
+                "data": {"object": msgspec.Raw(document)},
+                "actor": {
+                    "type": meta.get("actorType") or "system",
+                    "id": meta.get("actorId"),
+                    "name": meta.get("actorName"),
+                },
+                "requestId": meta.get("requestId"),
+            }
+        )
+        account = str(after.account_id)
+        return (seq, ident, account, kind, created, entity_type, entity_id, body.decode())
+
+    def insert(self, cur: SqlCursor, dialect: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        insert_rows(cur, dialect, self.table, COLUMNS, rows, "ON CONFLICT (seq) DO NOTHING")
+
+    # Following the log: rows for events stored before the feed existed.
+
+    def prepare(self, cur: SqlCursor, batch: Sequence[tuple[Notification, Any]]) -> set[int]:
+        if not batch:
+            return set()
+        cur.execute(
+            f"SELECT seq FROM {self.table} WHERE seq >= ? AND seq <= ?",
+            (batch[0][0].id, batch[-1][0].id),
+        )
+        return {int(r[0]) for r in cur.fetchall()}
+
+    def apply_batch(
+        self,
+        cur: SqlCursor,
+        batch: Sequence[tuple[Notification, Any]],
+        after: int,
+        written: set[int],
+    ) -> None:
+        rows = []
+        for notification, event in batch:
+            if notification.id <= after or notification.id in written:
+                continue
+            shape = self._shape_of(event)
+            if shape is None:
+                continue
+            state = self.state_at(event.originator_id, event.originator_version)
+            rows.append(self.row(notification.id, event, state, shape(state)))
+        self.insert(cur, getattr(self, "dialect", "sqlite"), rows)
+
+    def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
+        batch = [(notification, event)]
+        self.apply_batch(cur, batch, notification.id - 1, self.prepare(cur, batch))
+
+    def _shape_of(self, event: Any) -> Shape | None:
+        for cls, shape in self.shapes.items():
+            if isinstance(event, cls.Event):  # type: ignore[attr-defined]
+                return shape
+        return None
+
+    # Reads.
+
+    def page(
+        self, db: SqlDatabase, account_id: UUID, where: FeedFilter, limit: int, cursor: str | None
+    ) -> Page:
+        """A page of event bodies, oldest first."""
+        sql, params = self._where(
+            f"SELECT body, NULL, NULL, seq FROM {self.table}", account_id, where
+        )
+        rows, next_cursor = cursors.seq_page(
+            db, sql, params, limit, cursor, "events", seq_column=3, newest_first=False
+        )
+        # A follower keeps the cursor after the last event even when it is caught up.
+        after = cursors.encode("events", rows[-1][3]) if rows else cursor
+        return Page([str(r[0]).encode() for r in rows], after, has_more=next_cursor is not None)
+
+    def count(
+        self, db: SqlDatabase, account_id: UUID, where: FeedFilter, cursor: str | None
+    ) -> int:
+        sql, params = self._where(f"SELECT COUNT(*) FROM {self.table}", account_id, where)
+        if cursor:
+            (seq,) = cursors.decode("events", cursor, (int,))
+            sql += " AND seq > ?"
+            params.append(seq)
+        row = db.statement(sql, params)
+        return int(row[0]) if row else 0
+
+    def cursor_after(self, db: SqlDatabase, account_id: UUID, event_id: str) -> str | None:
+        """The cursor of the page that starts right after this event."""
+        row = db.statement(
+            f"SELECT seq FROM {self.table} WHERE id = ? AND account_id = ?",
+            (event_id, str(account_id)),
+        )
+        return None if row is None else cursors.encode("events", int(row[0]))
+
+    def _where(self, select: str, account_id: UUID, where: FeedFilter) -> tuple[str, list[Any]]:
+        sql = f"{select} WHERE account_id = ?"
+        params: list[Any] = [str(account_id)]
+        exact = [t for t in where.types if not t.endswith(".*")]
+        prefixes = [t[:-2] for t in where.types if t.endswith(".*")]
+        if where.types:
+            tests = []
+            if exact:
+                tests.append(f"type IN ({', '.join('?' for _ in exact)})")
+                params += exact
+            for prefix in prefixes:
+                tests.append("entity_type = ?")
+                params.append(prefix)
+            sql += f" AND ({' OR '.join(tests)})"
+        for column, op, value in (
+            ("entity_id", "=", where.entity_id),
+            ("created_at", ">=", where.created_from),
+            ("created_at", "<=", where.created_to),
+        ):
+            if value is not None:
+                sql += f" AND {column} {op} ?"
+                params.append(value)
+        return sql, params
+
+    def as_of(
+        self, db: SqlDatabase, account_id: UUID, entity_type: str, entity_id: UUID, at: str
+    ) -> bytes | None:
+        """The resource's document right after its last event at or before `at`
+        (stored timestamp text), or None if it did not exist yet."""
+        row = db.statement(
+            f"SELECT body FROM {self.table} WHERE account_id = ? AND entity_id = ? "
+            "AND entity_type = ? AND created_at <= ? ORDER BY seq DESC LIMIT 1",
+            (str(account_id), str(entity_id), entity_type, at),
+        )
+        if row is None:
+            return None
+        return bytes(msgspec.json.decode(str(row[0]), type=_Event).data.object)
