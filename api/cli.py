@@ -329,7 +329,7 @@ def cmd_events_export(args: argparse.Namespace) -> int:
             done += len(page.items)
             bar.update(done)
             cursor = page.next_cursor
-            if cursor is None:
+            if not page.has_more:
                 break
         out.flush()
         bar.finish()

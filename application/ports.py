@@ -76,6 +76,10 @@ class SqlDatabase(Protocol):
         database allows it) and return its first row, if any."""
         ...
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one read as its own short transaction and return all its rows."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -107,6 +107,11 @@ class SQLiteDatabase:
             cur.execute(sql, params)
             return cur.fetchone()
 
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
     def close(self) -> None:
         with self._guard:
             for conn in self._all:
@@ -166,6 +171,12 @@ class PostgresDatabase:
             cursor.execute(sql.replace("?", "%s"), tuple(params))
             row = cursor.fetchone() if cursor.description else None
             return tuple(row) if row is not None else None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One round trip: no BEGIN and COMMIT around a single read."""
+        with self.autocommit_pool.connection() as conn, conn.cursor() as cursor:
+            cursor.execute(sql.replace("?", "%s"), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
 
     @contextmanager
     def transaction(self, *, lock: str | None = None) -> Iterator[PostgresCursor]:

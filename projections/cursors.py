@@ -69,9 +69,7 @@ def seq_page(
         sql += " AND seq < ?" if newest_first else " AND seq > ?"
         params = [*params, seq]
     sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
-    with db.transaction() as cur:
-        cur.execute(sql, [*params, limit + 1])
-        rows = cur.fetchall()
+    rows = db.rows(sql, [*params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode(kind, rows[-1][seq_column]) if more else None

@@ -126,28 +126,31 @@ class InvoicesView(AggregateView):
         self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None, today: date
     ) -> tuple[Page, int, dict[str, Decimal]]:
         """A page of outstanding documents, oldest due first, and the summary over all of
-        them, read in one transaction so that they agree."""
-        sql = (
-            f"SELECT document, status, due_date, seq FROM {self.table} "
+        them, read by one statement (one round trip, one snapshot) so that they agree:
+        the page's rows are part 0, the summary's (one per currency) part 1."""
+        listed = (
+            f"SELECT 0 AS part, document, status, due_date, seq, NULL AS currency, "
+            f"CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS due FROM {self.table} "
             f"WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0"
         )
         params: list[Any] = [str(account_id)]
         if cursor:
             due, seq = cursors.decode("outstanding", cursor, (str, int))
-            sql += " AND (due_date > ? OR (due_date = ? AND seq > ?))"
+            listed += " AND (due_date > ? OR (due_date = ? AND seq > ?))"
             params += [due, due, seq]
-        sql += " ORDER BY due_date ASC, seq ASC LIMIT ?"
+        listed += " ORDER BY due_date ASC, seq ASC LIMIT ?"
         params.append(limit + 1)
         summary = (
-            f"SELECT currency, COUNT(*), SUM(amount_due_minor) FROM {self.table} "
-            f"WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0 "
-            "GROUP BY currency ORDER BY currency"
+            "SELECT 1, NULL, NULL, NULL, NULL, currency, COUNT(*), SUM(amount_due_minor) "
+            f"FROM {self.table} WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0 "
+            "GROUP BY currency"
         )
-        with db.transaction() as cur:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-            cur.execute(summary, (str(account_id),))
-            sums = cur.fetchall()
+        params.append(str(account_id))
+        found = db.rows(
+            f"SELECT * FROM ({listed}) AS p UNION ALL {summary} ORDER BY 1, 4, 5, 6", params
+        )
+        rows = [r[1:5] for r in found if r[0] == 0]
+        sums = [r[5:8] for r in found if r[0] == 1]
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("outstanding", rows[-1][2], rows[-1][3]) if more else None
