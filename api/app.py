@@ -42,6 +42,7 @@ from api.portal.sign_in import SignInController
 from api.recurring import RecurringController
 from api.responses import ExperiResponse
 from api.services import build_services
+from api.webhooks import WebhookEndpointController
 from application.ports import Clock
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
@@ -114,6 +115,7 @@ def create_app(
             AccountController,
             RecurringController,
             EventController,
+            WebhookEndpointController,
         ],
         middleware=[ApiGate()],
         guards=[has_scope, known_query],

@@ -8,6 +8,7 @@ from application.accounts import AccountCommands
 from application.clients import ClientCommands
 from application.recurring import RecurringCommands
 from application.users import UserCommands
+from application.webhooks import WebhookCommands
 from domain.invoice import Invoice
 from domain.numbering import InvoiceCounter
 from domain.recurring import RecurringInvoice
@@ -19,7 +20,7 @@ from domain.snapshots import Snapshot
 SNAPSHOT_EVERY: dict[type[Any], int] = {InvoiceCounter: 20, RecurringInvoice: 50, Invoice: 50}
 
 
-class Experi(AccountCommands, ClientCommands, RecurringCommands, UserCommands):
+class Experi(AccountCommands, ClientCommands, RecurringCommands, UserCommands, WebhookCommands):
     """Accounts, keys, clients, invoices and recurring templates as event-sourced aggregates."""
 
     snapshot_class = Snapshot

@@ -65,11 +65,14 @@ class Verified:
 
 class Authenticator:
     def __init__(
-        self, app: AccountCommands, on_use: Callable[[UUID, float], None] | None = None
+        self,
+        app: AccountCommands,
+        on_use: Callable[[UUID, float], None] | None = None,
+        failures_per_minute: int = FAILURES_PER_MINUTE,
     ) -> None:
         self.app = app
         self.on_use = on_use  # told, every few seconds at most, that a key is in use
-        self.failures = FailureCounter()
+        self.failures = FailureCounter(failures_per_minute)
         self.verified: LRU[bytes, Verified] = LRU(10_000)
         self.failed: LRU[bytes, float] = LRU(10_000)
         self.dead: LRU[UUID, float] = LRU(10_000)  # key ids found revoked or unknown

@@ -17,6 +17,8 @@ SCOPES = (
     "events:read",
     "account:read",
     "account:write",
+    "webhooks:read",
+    "webhooks:write",
 )
 SHORTHANDS = {
     "all": SCOPES,

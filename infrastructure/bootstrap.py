@@ -27,6 +27,7 @@ from infrastructure.sessions import KeyUsage, SessionStore
 from infrastructure.settings import Settings
 from infrastructure.signing import DigestSigner
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
+from infrastructure.webhooks import WebhookService, build_webhooks
 from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
 from projections.clients_view import ArchivedClientsView, ClientsView
@@ -39,6 +40,7 @@ from projections.projector import Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
 from projections.state import StateCodec
+from projections.webhook_rows import WebhookEndpointsView
 
 
 @dataclass
@@ -57,15 +59,18 @@ class Services:
     sessions: SessionStore
     key_usage: KeyUsage
     signer: DigestSigner
+    webhooks: WebhookService
 
     def start_background_jobs(self) -> None:
         if self.settings.background_jobs:
             self.outbox.start()
             self.recurring.start()
+            self.webhooks.start()
 
     def close(self) -> None:
         self.recurring.stop()
         self.outbox.stop()
+        self.webhooks.stop()
         if isinstance(self.limiter, RedisRateLimiter):
             self.limiter.close()
         self.db.close()
@@ -107,6 +112,7 @@ def build_services(
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     # Written with the events (inline); the others follow the event log.
     inline = [clients, invoices, recurring, accounts, keys]
+    inline.append(endpoints := WebhookEndpointsView(codec))
     views: list[View] = [AuditView(), OutboxView(), ArchivedClientsView()]
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     views.append(feed)  # written inline; following the log fills rows older than the feed
@@ -138,7 +144,7 @@ def build_services(
         db=db,
         projector=projector,
         queries=queries,
-        auth=Authenticator(app, on_use=key_usage.record),
+        auth=Authenticator(app, key_usage.record, settings.auth_failures_per_minute),
         limiter=limiter,
         shared_limiter=shared_limiter,
         idempotency=IdempotencyStore(db, settings.idempotency_stale_seconds),
@@ -147,4 +153,5 @@ def build_services(
         sessions=SessionStore(db),
         key_usage=key_usage,
         signer=DigestSigner(db),
+        webhooks=build_webhooks(settings.webhooks, app, db, endpoints, shared_limiter),
     )

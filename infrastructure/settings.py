@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import platformdirs
+
+from infrastructure.webhook_settings import WebhookSettings
 
 
 @dataclass(frozen=True)
@@ -33,12 +35,14 @@ class Settings:
     # An Idempotency-Key request still marked in flight after this long died with its
     # process; a retry then runs it again and finds what the first run committed.
     idempotency_stale_seconds: float = 60.0
+    auth_failures_per_minute: int = 30  # failed key checks allowed per client address
     # Whom portal users write to for a plan change: whoever runs this server.
     operator_contact: str = "the operator of this server"
     # API rate-limit windows live here when set (shared by all processes, no database
     # write per request); the key prefix lets several deployments share one Redis.
     redis_url: str | None = None
     redis_prefix: str = "experi:rate:"
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)  # EXPERI_WEBHOOK_*
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -69,9 +73,11 @@ class Settings:
             operator_contact=(env.get("EXPERI_OPERATOR_CONTACT") or "").strip()
             or "the operator of this server",
             idempotency_stale_seconds=float(env.get("EXPERI_IDEMPOTENCY_STALE_SECONDS") or 60),
+            auth_failures_per_minute=int(env.get("EXPERI_AUTH_FAILURES_PER_MINUTE") or 30),
             redis_url=env.get("EXPERI_REDIS_URL") or None,
             redis_prefix=env.get("EXPERI_REDIS_PREFIX") or "experi:rate:",
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
+            webhooks=WebhookSettings.from_env(env),
         )
 
     @property
