@@ -19,6 +19,12 @@ DRAFT, SENT, PARTIALLY_PAID, PAID, VOID = "DRAFT", "SENT", "PARTIALLY_PAID", "PA
 STATUSES = (DRAFT, SENT, PARTIALLY_PAID, PAID, VOID)
 OPEN_STATUSES = (SENT, PARTIALLY_PAID)
 
+
+def overdue(status: str, due_date: date, today: date) -> bool:
+    """An issued invoice with an amount due is overdue once its due date has passed."""
+    return status in OPEN_STATUSES and due_date < today
+
+
 # The fields a DRAFT invoice's update may change.
 # Totals beyond this are refused: they are typing mistakes, and sums stay exact below it.
 MAX_TOTAL = Decimal("1000000000000")
@@ -99,7 +105,7 @@ class Invoice(Aggregate):
         return compute_totals(self.line_items, self.tax_rate, self.currency, self.payments)
 
     def is_overdue(self, today: date) -> bool:
-        return self.status in OPEN_STATUSES and self.due_date < today
+        return overdue(self.status, self.due_date, today)
 
     # Commands
 

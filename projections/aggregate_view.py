@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, cast
+from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from application.ports import SqlCursor
+from application.ports import SqlCursor, SqlDatabase
 from projections.state import StateCodec
 
 
@@ -85,10 +86,16 @@ class AggregateView:
             (str(aggregate.id), seq, *values),
         )
 
+    def document(self, db: SqlDatabase, account_id: UUID, obj_id: UUID) -> bytes | None:
+        """The stored document if the row exists and belongs to this account, else None."""
+        row = db.statement(
+            f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
+            (str(obj_id), str(account_id)),
+        )
+        return None if row is None else bytes(row[0])
+
     def load_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """Aggregates from (id, version, state) rows."""
-        from uuid import UUID
-
         return [self.codec.load(UUID(r[0]), r[1], r[2]) for r in rows]
 
 

@@ -64,17 +64,16 @@ def page(
 ) -> Page:
     sql = f"SELECT {COLUMNS} FROM view_audit WHERE account_id = ?"
     params: list[Any] = [str(account_id)]
-    for column, op, value in (
+    more, values = cursors.conditions(
         ("entity_type", "=", where.entity_type),
         ("entity_id", "=", where.entity_id),
         ("action", "=", where.action),
         ("actor_id", "=", where.actor_id),
         ("occurred_at", ">=", where.occurred_from),
         ("occurred_at", "<=", where.occurred_to),
-    ):
-        if value is not None:
-            sql += f" AND {column} {op} ?"
-            params.append(value)
+    )
+    sql += more
+    params += values
     rows, next_cursor = cursors.seq_page(
         db, sql, params, limit, cursor, "audit", seq_column=0, newest_first=False
     )

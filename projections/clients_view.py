@@ -68,7 +68,7 @@ class ClientsView(AggregateView):
         *,
         include_archived: bool = False,
     ) -> Page:
-        sql = f"SELECT document, NULL, NULL, seq FROM {self.table} WHERE account_id = ?"
+        sql = f"SELECT document, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         if not include_archived:
             sql += f" AND id NOT IN (SELECT id FROM {self.archived_table} WHERE account_id = ?)"
@@ -81,17 +81,9 @@ class ClientsView(AggregateView):
             )
             params += [pattern, pattern, pattern]
         rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "clients", seq_column=3
+            db, sql, params, limit, cursor, "clients", seq_column=1
         )
         return Page([bytes(r[0]) for r in rows], next_cursor)
-
-    def document(self, db: SqlDatabase, account_id: UUID, client_id: UUID) -> bytes | None:
-        """The client's document if it exists and belongs to this account, else None."""
-        row = db.statement(
-            f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
-            (str(client_id), str(account_id)),
-        )
-        return None if row is None else bytes(row[0])
 
 
 class ArchivedClientsView:

@@ -48,6 +48,12 @@ def _bindable(item: Any) -> bool:
     return True
 
 
+def conditions(*filters: tuple[str, str, Any]) -> tuple[str, list[Any]]:
+    """` AND column op ?` for each (column, op, value) whose value is set, and the values."""
+    given = [(column, op, value) for column, op, value in filters if value is not None]
+    return "".join(f" AND {c} {op} ?" for c, op, _ in given), [v for _, _, v in given]
+
+
 def seq_page(
     db: SqlDatabase,
     sql: str,

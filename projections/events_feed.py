@@ -20,11 +20,12 @@ import msgspec
 from eventsourcing.persistence import Notification
 
 from application.ports import Page, SqlCursor, SqlDatabase
+from domain.invoice import Invoice
 from projections import cursors
 from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
-from projections.invoices_view import invoice_on_day
+from projections.invoices_view import as_of_day
 
 EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/event")
 COLUMNS = ("seq", "id", "account_id", "type", "created_at", "entity_type", "entity_id", "body")
@@ -66,6 +67,7 @@ def event_type(event: Any, after: Any) -> str:
 class EventsFeed:
     table = "view_events"
     tables: Sequence[str] = ()  # facts: a rebuild keeps them
+    dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
     def __init__(self, shapes: Mapping[type, Shape], state_at: Callable[[UUID, int], Any]):
         self.shapes = shapes  # aggregate class -> its document
@@ -91,8 +93,9 @@ class EventsFeed:
         kind = event_type(event, after)
         created = timestamp(event.timestamp)
         entity_type = snake(aggregate_name(event))
-        if entity_type == "invoice":  # overdue as of the change
-            document = invoice_on_day(document, event.timestamp.astimezone(UTC).date())
+        if isinstance(after, Invoice):  # overdue as of the change
+            day = event.timestamp.astimezone(UTC).date()
+            document = as_of_day(document, after.status, after.due_date.isoformat(), day)
         body = _ENCODER.encode(
             {
                 "id": ident,
@@ -142,7 +145,7 @@ class EventsFeed:
                 continue
             state = self.state_at(event.originator_id, event.originator_version)
             rows.append(self.row(notification.id, event, state, shape(state)))
-        self.insert(cur, getattr(self, "dialect", "sqlite"), rows)
+        self.insert(cur, self.dialect, rows)
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         batch = [(notification, event)]
@@ -160,14 +163,12 @@ class EventsFeed:
         self, db: SqlDatabase, account_id: UUID, where: FeedFilter, limit: int, cursor: str | None
     ) -> Page:
         """A page of event bodies, oldest first."""
-        sql, params = self._where(
-            f"SELECT body, NULL, NULL, seq FROM {self.table}", account_id, where
-        )
+        sql, params = self._where(f"SELECT body, seq FROM {self.table}", account_id, where)
         rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "events", seq_column=3, newest_first=False
+            db, sql, params, limit, cursor, "events", seq_column=1, newest_first=False
         )
         # A follower keeps the cursor after the last event even when it is caught up.
-        after = cursors.encode("events", rows[-1][3]) if rows else cursor
+        after = cursors.encode("events", rows[-1][1]) if rows else cursor
         return Page([str(r[0]).encode() for r in rows], after, has_more=next_cursor is not None)
 
     def count(
@@ -203,15 +204,12 @@ class EventsFeed:
                 tests.append("entity_type = ?")
                 params.append(prefix)
             sql += f" AND ({' OR '.join(tests)})"
-        for column, op, value in (
+        more, values = cursors.conditions(
             ("entity_id", "=", where.entity_id),
             ("created_at", ">=", where.created_from),
             ("created_at", "<=", where.created_to),
-        ):
-            if value is not None:
-                sql += f" AND {column} {op} ?"
-                params.append(value)
-        return sql, params
+        )
+        return sql + more, params + values
 
     def as_of(
         self, db: SqlDatabase, account_id: UUID, entity_type: str, entity_id: UUID, at: str

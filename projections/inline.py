@@ -56,17 +56,17 @@ class InlineViews:
         first: dict[Any, int] = {}
         for event, notification_id in zip(stored, ids or (), strict=False):
             first.setdefault(event.originator_id, notification_id)
-        documents: dict[UUID, bytes] = {}
-        for aggregate_id, aggregate in aggregates.items():
-            view = self.by_class.get(type(aggregate))
-            if view is not None and view.shape is not None and aggregate_id in first:
-                documents[aggregate_id] = view.shape(aggregate)
+        rows = [
+            (view, aggregate, first[aggregate_id])
+            for aggregate_id, aggregate in aggregates.items()
+            if (view := self.by_class.get(type(aggregate))) is not None and aggregate_id in first
+        ]
+        # Each document is shaped once: for its row and for the feed.
+        documents = {a.id: view.shape(a) for view, a, _ in rows if view.shape is not None}
         if self.feed is not None and ids:
             self._write_feed(cur, self.feed, ids, aggregates, documents)  # reads rows before
-        for aggregate_id, aggregate in aggregates.items():
-            view = self.by_class.get(type(aggregate))
-            if view is not None and aggregate_id in first:
-                view.upsert(cur, aggregate, first[aggregate_id], documents.get(aggregate_id))
+        for view, aggregate, seq in rows:
+            view.upsert(cur, aggregate, seq, documents.get(aggregate.id))
 
     def _write_feed(
         self,

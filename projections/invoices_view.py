@@ -11,7 +11,7 @@ import msgspec
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
 from domain import money
-from domain.invoice import OPEN_STATUSES, Invoice
+from domain.invoice import OPEN_STATUSES, Invoice, overdue
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type, document_column
 
@@ -22,8 +22,8 @@ NOT_OVERDUE, OVERDUE = b'"isOverdue":false', b'"isOverdue":true'
 
 
 def as_of_day(document: bytes, status: str, due_date: str, today: date) -> bytes:
-    """The stored document with `isOverdue` as of `today`."""
-    if status in OPEN_STATUSES and due_date < today.isoformat():
+    """The stored document with `isOverdue` as of `today` (`due_date` in ISO form)."""
+    if overdue(status, date.fromisoformat(due_date), today):
         return bytes(document).replace(NOT_OVERDUE, OVERDUE, 1)
     return bytes(document)
 
@@ -99,22 +99,23 @@ class InvoicesView(AggregateView):
         elif where.status:
             sql += " AND status = ?"
             params.append(where.status)
-        for column, op, value in (
+        more, values = cursors.conditions(
             ("client_id", "=", where.client_id),
             ("issue_date", ">=", where.issue_date_from),
             ("issue_date", "<=", where.issue_date_to),
             ("due_date", ">=", where.due_date_from),
             ("due_date", "<=", where.due_date_to),
-        ):
-            if value is not None:
-                sql += f" AND {column} {op} ?"
-                params.append(str(value))
+        )
+        sql += more
+        params += [str(v) for v in values]
         rows, next_cursor = cursors.seq_page(
             db, sql, params, limit, cursor, "invoices", seq_column=3
         )
         return Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
 
-    def document(self, db: SqlDatabase, account_id: UUID, invoice_id: UUID, today: date) -> Any:
+    def document_on(
+        self, db: SqlDatabase, account_id: UUID, invoice_id: UUID, today: date
+    ) -> bytes | None:
         """The invoice's document if it exists and belongs to this account, else None."""
         row = db.statement(
             f"SELECT document, status, due_date FROM {self.table} WHERE id = ? AND account_id = ?",

@@ -95,10 +95,10 @@ class ReadModelQueries:
         return self.invoices.outstanding(self.db, account_id, limit, cursor, today)
 
     def invoice(self, account_id: UUID, invoice_id: UUID, today: date) -> bytes:
-        found = self.invoices.document(self.db, account_id, invoice_id, today)
+        found = self.invoices.document_on(self.db, account_id, invoice_id, today)
         if found is None:
             raise NotFound("Invoice not found")
-        return bytes(found)
+        return found
 
     def events(self, account_id: UUID, where: FeedFilter, limit: int, cursor: str | None) -> Page:
         return self.feed.page(self.db, account_id, where, limit, cursor)

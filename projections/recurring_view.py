@@ -40,20 +40,12 @@ class RecurringView(AggregateView):
         )
 
     def page(self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None) -> Page:
-        sql = f"SELECT document, NULL, NULL, seq FROM {self.table} WHERE account_id = ?"
+        sql = f"SELECT document, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "recurring", seq_column=3
+            db, sql, params, limit, cursor, "recurring", seq_column=1
         )
         return Page([bytes(r[0]) for r in rows], next_cursor)
-
-    def document(self, db: SqlDatabase, account_id: UUID, template_id: UUID) -> bytes | None:
-        """The template's document if it exists and belongs to this account, else None."""
-        row = db.statement(
-            f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
-            (str(template_id), str(account_id)),
-        )
-        return None if row is None else bytes(row[0])
 
     def due(self, db: SqlDatabase, today: date) -> list[UUID]:
         with db.transaction() as cur:
