@@ -413,7 +413,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.serving import serve
 
     settings = Settings.from_env()
     if settings.embedded:
@@ -425,23 +425,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print_addresses(args.host, args.port)
     print(f"  Store:          {settings.describe_store()}")
     sys.stdout.flush()
-    uvicorn.run(
-        "api.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="warning",
+    options = {
+        "app": "api.app:app_from_env",
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "log_level": "warning",
         # The app alone decides whom to believe about the client's address
         # (EXPERI_TRUSTED_PROXIES); uvicorn would otherwise trust 127.0.0.1's headers.
-        proxy_headers=False,
-        server_header=False,
+        "proxy_headers": False,
+        "server_header": False,
         # Idle keep-alive connections close after 5 s; a body must arrive within 30 s
         # (api/http_edges.py). Header size and header timeouts belong to the reverse
         # proxy in front: the fast HTTP parser uvicorn picks enforces neither.
-        timeout_keep_alive=5,
-    )
-    return 0
+        "timeout_keep_alive": 5,
+    }
+    return serve(options, args.workers)
 
 
 def print_addresses(host: str, port: int) -> None:

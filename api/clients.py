@@ -57,8 +57,7 @@ class ClientController(Controller):
     async def list_clients(
         self, params: NamedDependency[ClientQuery], services: AppServices, principal: Caller
     ) -> Response[ClientList]:
-        page = await run(
-            services.queries.list_clients,
+        page = await services.queries.list_clients.read(
             principal.account_id,
             params.search or None,
             params.limit,
@@ -83,7 +82,7 @@ class ClientController(Controller):
         queries, account_id = services.queries, principal.account_id
         moment = params.moment()
         if moment is None:
-            return stored(await run(queries.client, account_id, client_id))
+            return stored(await queries.client.read(account_id, client_id))
         at = timestamp(moment)
         return as_of(await run(queries.client_as_of, account_id, client_id, at), at)
 

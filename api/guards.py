@@ -11,8 +11,10 @@ from api.errors import invalid
 from api.openapi import SECURITY
 from domain.errors import Forbidden
 
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread.
 
-def has_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+
+async def has_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
     """The key must hold every scope the operation's security requirement names."""
     principal = connection.scope["experi_principal"]  # type: ignore[typeddict-item]
     for requirement in handler.resolve_security():
@@ -32,7 +34,9 @@ def query_names(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) ->
     return known
 
 
-def known_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def known_query(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """A query parameter the operation does not take is refused, never ignored."""
     known = query_names(connection, handler)
     unknown = [name for name in connection.query_params if name not in known]

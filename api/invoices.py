@@ -92,8 +92,8 @@ class InvoiceController(Controller):
         today = services.app.clock.now().date()
         where = params.filter(today)
         account_id = principal.account_id
-        page = await run(
-            services.queries.list_invoices, account_id, where, params.limit, params.after, today
+        page = await services.queries.list_invoices.read(
+            account_id, where, params.limit, params.after, today
         )
         return listing(page.items, render.pagination(page, params.limit))
 
@@ -108,8 +108,8 @@ class InvoiceController(Controller):
     ) -> Response[OutstandingList]:
         today = services.app.clock.now().date()
         account_id = principal.account_id
-        page, count, totals = await run(
-            services.queries.list_outstanding, account_id, params.limit, params.after, today
+        page, count, totals = await services.queries.list_outstanding.read(
+            account_id, params.limit, params.after, today
         )
         return listing(
             page.items,
@@ -134,7 +134,7 @@ class InvoiceController(Controller):
         moment = params.moment()
         if moment is None:
             today = services.app.clock.now().date()
-            return stored(await run(queries.invoice, account_id, invoice_id, today))
+            return stored(await queries.invoice.read(account_id, invoice_id, today))
         at = timestamp(moment)
         found = await run(queries.invoice_as_of, account_id, invoice_id, at, moment.date())
         return as_of(found, at)

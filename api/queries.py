@@ -49,6 +49,10 @@ def _text(name: str, description: str) -> object:
     return QueryParameter(name=name, max_length=200, pattern=QUERY_TEXT, description=description)
 
 
+def _id(name: str) -> object:
+    return QueryParameter(name=name, pattern=UUID_TEXT, format=OpenAPIFormat.UUID)
+
+
 def _day(name: str) -> object:
     return QueryParameter(
         name=name,
@@ -106,10 +110,7 @@ class InvoiceQuery(PageQuery):
         Literal["DRAFT", "SENT", "PARTIALLY_PAID", "PAID", "VOID", "OVERDUE"] | None,
         QueryParameter(name="status", description="A status, or OVERDUE"),
     ] = None
-    client_id: Annotated[
-        str | None,
-        QueryParameter(name="clientId", pattern=UUID_TEXT, format=OpenAPIFormat.UUID),
-    ] = None
+    client_id: Annotated[str | None, _id("clientId")] = None
     issue_date_from: Annotated[str | None, _day("issueDateFrom")] = None
     issue_date_to: Annotated[str | None, _day("issueDateTo")] = None
     due_date_from: Annotated[str | None, _day("dueDateFrom")] = None
@@ -199,10 +200,7 @@ class EventQuery(PageQuery):
             "several); `invoice.*` matches every event of invoices",
         ),
     ] = None
-    entity_id: Annotated[
-        str | None,
-        QueryParameter(name="entityId", pattern=UUID_TEXT, format=OpenAPIFormat.UUID),
-    ] = None
+    entity_id: Annotated[str | None, _id("entityId")] = None
     created_from: Annotated[str | None, _day("createdFrom")] = None
     created_to: Annotated[str | None, _day("createdTo")] = None
 

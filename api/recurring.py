@@ -9,6 +9,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post, route
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, JSONBody
 
@@ -40,6 +41,32 @@ def check_start(changes: dict[str, Any], today: date) -> None:
     earliest = today - timedelta(days=366)
     if not earliest <= start <= latest:
         raise InvalidInput.field("startDate", f"Must be between {earliest} and {latest}")
+
+
+def status_route(action: str, summary: str) -> HTTPRouteHandler:
+    """POST /{id}/pause, /resume or /end: one declaration for the three, each its own
+    operation (named `<action>_recurring_invoice`) in the OpenAPI document."""
+
+    async def change_status(
+        self: Controller,
+        template_id: FromPath[UUID],
+        services: AppServices,
+        principal: Caller,
+        meta: EventMeta,
+        data: JSONBody[NoFields | None] = None,
+    ) -> RecurringOut:
+        template = await run(
+            services.app.change_recurring_status, principal.account_id, template_id, action, meta
+        )
+        return render.recurring(template)
+
+    change_status.__name__ = change_status.__qualname__ = f"{action}_recurring_invoice"
+    return post(
+        f"/{{template_id:uuid}}/{action}",
+        status_code=200,
+        summary=summary,
+        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
+    )(change_status)
 
 
 class RecurringController(Controller):
@@ -95,7 +122,7 @@ class RecurringController(Controller):
         self, template_id: FromPath[UUID], services: AppServices, principal: Caller
     ) -> Response[RecurringOut]:
         return stored(
-            await run(services.queries.recurring_invoice, principal.account_id, template_id)
+            await services.queries.recurring_invoice.read(principal.account_id, template_id)
         )
 
     @route(
@@ -118,63 +145,6 @@ class RecurringController(Controller):
         template = await run(app.update_recurring, principal.account_id, template_id, changes, meta)
         return render.recurring(template)
 
-    @post(
-        "/{template_id:uuid}/pause",
-        status_code=200,
-        summary="Pause: no invoices until resumed",
-        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
-    )
-    async def pause_recurring_invoice(
-        self,
-        template_id: FromPath[UUID],
-        services: AppServices,
-        principal: Caller,
-        meta: EventMeta,
-        data: JSONBody[NoFields | None] = None,
-    ) -> RecurringOut:
-        return await self._status(template_id, "pause", services, principal, meta)
-
-    @post(
-        "/{template_id:uuid}/resume",
-        status_code=200,
-        summary="Resume a paused recurring invoice",
-        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
-    )
-    async def resume_recurring_invoice(
-        self,
-        template_id: FromPath[UUID],
-        services: AppServices,
-        principal: Caller,
-        meta: EventMeta,
-        data: JSONBody[NoFields | None] = None,
-    ) -> RecurringOut:
-        return await self._status(template_id, "resume", services, principal, meta)
-
-    @post(
-        "/{template_id:uuid}/end",
-        status_code=200,
-        summary="End: no more invoices, for good",
-        **contract("recurring:write", 404, 409, *WITH_BODY, *POSTED),
-    )
-    async def end_recurring_invoice(
-        self,
-        template_id: FromPath[UUID],
-        services: AppServices,
-        principal: Caller,
-        meta: EventMeta,
-        data: JSONBody[NoFields | None] = None,
-    ) -> RecurringOut:
-        return await self._status(template_id, "end", services, principal, meta)
-
-    async def _status(
-        self,
-        template_id: UUID,
-        action: str,
-        services: AppServices,
-        principal: Caller,
-        meta: EventMeta,
-    ) -> RecurringOut:
-        template = await run(
-            services.app.change_recurring_status, principal.account_id, template_id, action, meta
-        )
-        return render.recurring(template)
+    pause_recurring_invoice = status_route("pause", "Pause: no invoices until resumed")
+    resume_recurring_invoice = status_route("resume", "Resume a paused recurring invoice")
+    end_recurring_invoice = status_route("end", "End: no more invoices, for good")

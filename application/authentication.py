@@ -78,6 +78,14 @@ class Authenticator:
         self.dead: LRU[UUID, float] = LRU(10_000)  # key ids found revoked or unknown
         self.bcrypt_calls = 0  # observable, so tests can prove what was not hashed
 
+    def cached(self, bearer: str, now: float) -> Principal | None:
+        """The key's principal if it was verified and its status read within `STATUS_TTL`
+        (no I/O); otherwise None, and `authenticate` must decide."""
+        entry = self.verified.get(hashlib.sha256(bearer.encode()).digest())
+        if entry is None or now - entry.checked_at >= STATUS_TTL:
+            return None
+        return entry.principal
+
     def authenticate(self, bearer: str, address: str, now: float) -> Principal:
         if len(bearer) > MAX_BEARER_LENGTH or not bearer.isascii():
             self._fail(address, now)

@@ -80,6 +80,11 @@ class SqlDatabase(Protocol):
         """Run one read as its own short transaction and return all its rows."""
         ...
 
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """As `rows`, awaited: on the event loop where the driver allows, else in a
+        worker thread."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -97,6 +102,11 @@ class RateDecision:
 class RateLimiter(Protocol):
     def hit(self, bucket: str, limit: int, now: float) -> RateDecision:
         """Count one request in `bucket`; allowed while the window holds fewer than `limit`."""
+        ...
+
+    def local(self, bucket: str, limit: int, now: float) -> RateDecision | None:
+        """As `hit`, if this process can decide without a round trip; else None, and
+        nothing was counted."""
         ...
 
 

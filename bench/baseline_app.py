@@ -1,5 +1,6 @@
 """The read baseline: a bare Litestar handler reading one row by primary key through
-psycopg's async pool. Run by bench/throughput.py under uvicorn with the same workers."""
+psycopg's async pool. Run by bench/throughput.py with the same workers, run as
+`experi serve` runs them."""
 
 from __future__ import annotations
 

@@ -51,6 +51,15 @@ def throwaway_database(server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The baseline runs on the same process model as `experi serve --workers N` (each
+# worker on its own SO_REUSEPORT socket), so both get the same share of the cores.
+SERVE_BASELINE = (
+    "import sys; from api.serving import serve; sys.exit(serve({'app': "
+    "'bench.baseline_app:make_app', 'factory': True, 'host': '127.0.0.1', "
+    "'port': int(sys.argv[1]), 'log_level': 'warning'}, int(sys.argv[2])))"
+)
+
+
 @contextmanager
 def baseline_server(db_url: str, workers: int, body: bytes) -> Iterator[tuple[int, str]]:
     row_id = str(uuid.uuid4())
@@ -60,8 +69,7 @@ def baseline_server(db_url: str, workers: int, body: bytes) -> Iterator[tuple[in
     port = free_port()
     env = {**os.environ, "BENCH_CONNINFO": db_url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.baseline_app:make_app", "--factory",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        [sys.executable, "-c", SERVE_BASELINE, str(port), str(workers)],
         env=env,
     )  # fmt: skip
     try:
@@ -197,8 +205,8 @@ def main() -> None:
                     h, port, keys, bodies, secs, conns, rate=0.7 * post_many.rate
                 ),
             }
-            gapless = _numbers_gapless(env)
-        # Raw saves need connections the server's pools hold while it runs.
+        # Both need connections the server's pools hold while it runs.
+        gapless = _numbers_gapless(env)
         raw = raw_saves(db_url, threads=16, seconds=secs)
         report += [
             f"{args.rounds} rounds; each line is its median round, beside the baseline "

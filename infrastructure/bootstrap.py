@@ -20,6 +20,7 @@ from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.passwords import Argon2Passwords
 from infrastructure.pdf import InvoicePdf, RenderCache
+from infrastructure.rate_batches import BatchedLimiter
 from infrastructure.ratelimit import MemoryRateLimiter, RedisRateLimiter, SqlRateLimiter
 from infrastructure.scheduler import RecurringRunner
 from infrastructure.send_quota import SqlSendQuota
@@ -71,8 +72,9 @@ class Services:
         self.recurring.stop()
         self.outbox.stop()
         self.webhooks.stop()
-        if isinstance(self.limiter, RedisRateLimiter):
-            self.limiter.close()
+        store = getattr(self.limiter, "store", None)
+        if isinstance(store, RedisRateLimiter):
+            store.close()
         self.db.close()
         self.app.close()
 
@@ -129,13 +131,14 @@ def build_services(
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys, feed)
     # Shared limits need a shared store; the embedded default limits API keys per process.
-    # Redis, when given, counts API windows without a database write per request.
+    # Redis, when given, holds API windows instead of the database. Either way a key far
+    # below its allowance is counted in batches, not with a round trip per request.
     shared_limiter = SqlRateLimiter(db)
     limiter: RateLimiter
     if settings.redis_url:
-        limiter = RedisRateLimiter(settings.redis_url, settings.redis_prefix)
+        limiter = BatchedLimiter(RedisRateLimiter(settings.redis_url, settings.redis_prefix))
     elif db.dialect == "postgresql":
-        limiter = shared_limiter
+        limiter = BatchedLimiter(shared_limiter)
     else:
         limiter = MemoryRateLimiter()
     return Services(

@@ -45,16 +45,22 @@ class MemoryRateLimiter:
         self._lock = threading.Lock()
         self._max = max_buckets
 
-    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
+    def hit(
+        self, bucket: str, limit: int, now: float, window: float = WINDOW, hits: int = 1
+    ) -> RateDecision:
         with self._lock:
             start, count, _ = self._windows.get(bucket, (now, 0, window))
             if now - start >= window:
                 start, count = now, 0
-            count += 1
+            count += hits
             if len(self._windows) >= self._max:
                 self._evict(now)
             self._windows[bucket] = (start, count, window)
         return decide(limit, start, count, now, window)
+
+    def local(self, bucket: str, limit: int, now: float) -> RateDecision:
+        """Decided in memory, always: no round trip to avoid."""
+        return self.hit(bucket, limit, now)
 
     def _evict(self, now: float) -> None:
         for key in [k for k, (s, _, w) in self._windows.items() if now - s >= w]:
@@ -63,7 +69,30 @@ class MemoryRateLimiter:
             self._windows.clear()
 
 
-class SqlRateLimiter:
+class SharedLimiter:
+    """A limiter whose windows live in a shared store: subclasses add `count`."""
+
+    fallback: MemoryRateLimiter
+
+    def count(
+        self, bucket: str, now: float, window: float = WINDOW, hits: int = 1
+    ) -> tuple[float, int] | None:
+        raise NotImplementedError
+
+    def hit(
+        self, bucket: str, limit: int, now: float, window: float = WINDOW, hits: int = 1
+    ) -> RateDecision:
+        counted = self.count(bucket, now, window, hits)
+        if counted is None:
+            return self.fallback.hit(bucket, limit, now, window, hits)
+        return decide(limit, *counted, now, window)
+
+    def local(self, bucket: str, limit: int, now: float) -> None:
+        """Every hit is a round trip to the store (`BatchedLimiter` saves most of them)."""
+        return None
+
+
+class SqlRateLimiter(SharedLimiter):
     """Windows in a database table, so every process and host sharing it shares limits.
 
     If the database cannot be reached, limits fall back to this process's memory
@@ -80,25 +109,27 @@ class SqlRateLimiter:
                 "window_start DOUBLE PRECISION NOT NULL, count BIGINT NOT NULL)"
             )
 
-    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
+    def count(
+        self, bucket: str, now: float, window: float = WINDOW, hits: int = 1
+    ) -> tuple[float, int] | None:
+        """Add `hits` (a batch, or one request) to the window: its start and count after,
+        or None when the store cannot be reached."""
         try:
             self._prune(now)
             row = self.db.statement(
-                "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, 1) "
+                "INSERT INTO rate_limits (bucket, window_start, count) VALUES (?, ?, ?) "
                 "ON CONFLICT (bucket) DO UPDATE SET "
-                "count = CASE WHEN rate_limits.window_start <= ? THEN 1 "
-                "ELSE rate_limits.count + 1 END, "
+                "count = CASE WHEN rate_limits.window_start <= ? THEN ? "
+                "ELSE rate_limits.count + ? END, "
                 "window_start = CASE WHEN rate_limits.window_start <= ? THEN ? "
                 "ELSE rate_limits.window_start END "
                 "RETURNING window_start, count",
-                (bucket, now, now - window, now - window, now),
+                (bucket, now, hits, now - window, hits, hits, now - window, now),
             )
         except Exception:
             log.warning("rate-limit store unreachable; limiting in this process only")
-            return self.fallback.hit(bucket, limit, now, window)
-        if row is None:  # pragma: no cover - RETURNING always yields the row
-            return self.fallback.hit(bucket, limit, now, window)
-        return decide(limit, float(row[0]), int(row[1]), now, window)
+            return None
+        return None if row is None else (float(row[0]), int(row[1]))
 
     def _prune(self, now: float) -> None:
         """Now and then, drop rows no window still needs (buckets keyed by address or
@@ -115,16 +146,16 @@ class SqlRateLimiter:
 HIT = """
 local start = redis.call('HGET', KEYS[1], 's')
 if (not start) or tonumber(start) <= tonumber(ARGV[1]) - tonumber(ARGV[2]) then
-  redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', 1)
+  redis.call('HSET', KEYS[1], 's', ARGV[1], 'c', ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return {ARGV[1], 1}
+  return {ARGV[1], tonumber(ARGV[4])}
 end
-return {start, redis.call('HINCRBY', KEYS[1], 'c', 1)}
+return {start, redis.call('HINCRBY', KEYS[1], 'c', ARGV[4])}
 """
 RETRY_SECONDS = 5.0  # while Redis is down, skip it instead of waiting on each request
 
 
-class RedisRateLimiter:
+class RedisRateLimiter(SharedLimiter):
     """Windows in Redis: exact across processes and hosts, and no database write per read.
 
     If Redis cannot be reached, limits fall back to this process's memory (fail open,
@@ -140,19 +171,22 @@ class RedisRateLimiter:
         self._script = self.client.register_script(HIT)
         self._down_until = 0.0
 
-    def hit(self, bucket: str, limit: int, now: float, window: float = WINDOW) -> RateDecision:
+    def count(
+        self, bucket: str, now: float, window: float = WINDOW, hits: int = 1
+    ) -> tuple[float, int] | None:
+        """As the SQL limiter's: the window's start and count after `hits`, or None."""
         if time.monotonic() < self._down_until:
-            return self.fallback.hit(bucket, limit, now, window)
+            return None
         ttl_ms = int(window * 1000) + 1000  # a second of slack for clocks between hosts
         try:
             start, count = self._script(
-                keys=[self.prefix + bucket], args=[repr(now), window, ttl_ms]
+                keys=[self.prefix + bucket], args=[repr(now), window, ttl_ms, hits]
             )
         except (redis.RedisError, OSError):
             log.warning("rate-limit store (Redis) unreachable; limiting in this process only")
             self._down_until = time.monotonic() + RETRY_SECONDS
-            return self.fallback.hit(bucket, limit, now, window)
-        return decide(limit, float(start), int(count), now, window)
+            return None
+        return float(start), int(count)
 
     def close(self) -> None:
         self.client.close()

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import anyio
 import psycopg
 from eventsourcing.persistence import InterfaceError as EsInterfaceError
 from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from infrastructure.async_reads import AsyncReads
 from infrastructure.settings import PostgresParams, Settings
 
 # What a database that is down, restarting or overloaded raises: the request may be
@@ -112,6 +114,16 @@ class SQLiteDatabase:
             cur.execute(sql, params)
             return cur.fetchall()
 
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """SQLite has no async driver: the read runs in a worker thread."""
+        return await anyio.to_thread.run_sync(self.rows, sql, params)
+
+    async def open_reads(self) -> None:
+        pass
+
+    async def close_reads(self) -> None:
+        pass
+
     def close(self) -> None:
         with self._guard:
             for conn in self._all:
@@ -140,7 +152,13 @@ class PostgresDatabase:
 
     dialect = "postgresql"
 
-    def __init__(self, params: PostgresParams, max_size: int = 10, lock_size: int = 20) -> None:
+    def __init__(
+        self,
+        params: PostgresParams,
+        max_size: int = 10,
+        lock_size: int = 20,
+        statement_size: int = 5,
+    ) -> None:
         self.params = params
         self.pool = ConnectionPool(
             params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
@@ -150,11 +168,12 @@ class PostgresDatabase:
         self.autocommit_pool = ConnectionPool(
             params.conninfo(extra_options="-c synchronous_commit=off"),
             min_size=1,
-            max_size=max_size,
+            max_size=statement_size,
             open=True,
             timeout=30,
             kwargs={"autocommit": True},
         )
+        self.reads = AsyncReads(params.conninfo(), self.rows)
         # Connections that hold session locks for the length of a command; a pool of
         # their own, so that waiting writers never starve reads of connections.
         self.lock_pool = ConnectionPool(
@@ -173,10 +192,21 @@ class PostgresDatabase:
             return tuple(row) if row is not None else None
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """One round trip: no BEGIN and COMMIT around a single read."""
+        """One round trip: no BEGIN and COMMIT around a single read. Results come in
+        binary form: stored documents arrive as they are, not hex-encoded and decoded."""
         with self.autocommit_pool.connection() as conn, conn.cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), tuple(params))
+            cursor.execute(sql.replace("?", "%s"), tuple(params), binary=True)
             return [tuple(row) for row in cursor.fetchall()]
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return await self.reads.rows(sql, params)
+
+    async def open_reads(self) -> None:
+        """Open this event loop's read pool (the server's lifespan does, per process)."""
+        await self.reads.open()
+
+    async def close_reads(self) -> None:
+        await self.reads.close()
 
     @contextmanager
     def transaction(self, *, lock: str | None = None) -> Iterator[PostgresCursor]:

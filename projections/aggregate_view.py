@@ -8,7 +8,8 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from application.ports import SqlCursor, SqlDatabase
+from application.ports import SqlCursor
+from projections.plans import Plan, Query
 from projections.state import StateCodec
 
 
@@ -86,13 +87,13 @@ class AggregateView:
             (str(aggregate.id), seq, *values),
         )
 
-    def document(self, db: SqlDatabase, account_id: UUID, obj_id: UUID) -> bytes | None:
+    def document(self, account_id: UUID, obj_id: UUID) -> Plan[bytes | None]:
         """The stored document if the row exists and belongs to this account, else None."""
-        row = db.statement(
+        rows = yield Query(
             f"SELECT document FROM {self.table} WHERE id = ? AND account_id = ?",
             (str(obj_id), str(account_id)),
         )
-        return None if row is None else bytes(row[0])
+        return bytes(rows[0][0]) if rows else None
 
     def load_rows(self, rows: list[tuple[Any, ...]]) -> list[Any]:
         """Aggregates from (id, version, state) rows."""

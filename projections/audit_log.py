@@ -25,6 +25,7 @@ from projections.audit_chain import (
     state_note,
 )
 from projections.audit_view import redact
+from projections.plans import run_plan
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,8 @@ def page(
     )
     sql += more
     params += values
-    rows, next_cursor = cursors.seq_page(
-        db, sql, params, limit, cursor, "audit", seq_column=0, newest_first=False
+    rows, next_cursor = run_plan(
+        db, cursors.seq_rows(sql, params, limit, cursor, "audit", seq_column=0, newest_first=False)
     )
     return Page([entry(r) for r in rows], next_cursor)
 

@@ -8,10 +8,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from application.ports import Page, SqlCursor, SqlDatabase
+from application.ports import Page, SqlCursor
 from domain.client import Client
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type, document_column
+from projections.plans import Plan
 
 
 def like_pattern(term: str) -> str:
@@ -60,14 +61,13 @@ class ClientsView(AggregateView):
 
     def page(
         self,
-        db: SqlDatabase,
         account_id: UUID,
         search: str | None,
         limit: int,
         cursor: str | None,
         *,
         include_archived: bool = False,
-    ) -> Page:
+    ) -> Plan[Page]:
         sql = f"SELECT document, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         if not include_archived:
@@ -80,8 +80,8 @@ class ClientsView(AggregateView):
                 " OR email_lc LIKE ? ESCAPE '\\')"
             )
             params += [pattern, pattern, pattern]
-        rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "clients", seq_column=1
+        rows, next_cursor = yield from cursors.seq_rows(
+            sql, params, limit, cursor, "clients", seq_column=1
         )
         return Page([bytes(r[0]) for r in rows], next_cursor)
 

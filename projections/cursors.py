@@ -6,7 +6,8 @@ import base64
 import json
 from typing import Any
 
-from application.ports import InvalidCursor, SqlDatabase
+from application.ports import InvalidCursor
+from projections.plans import Plan, Query
 
 MAX_LENGTH = 512
 MAX_SEQ = 2**63 - 1  # the largest BIGINT (seq is never negative)
@@ -54,8 +55,7 @@ def conditions(*filters: tuple[str, str, Any]) -> tuple[str, list[Any]]:
     return "".join(f" AND {c} {op} ?" for c, op, _ in given), [v for _, _, v in given]
 
 
-def seq_page(
-    db: SqlDatabase,
+def seq_rows(
     sql: str,
     params: list[Any],
     limit: int,
@@ -64,7 +64,7 @@ def seq_page(
     *,
     seq_column: int,
     newest_first: bool = True,
-) -> tuple[list[tuple[Any, ...]], str | None]:
+) -> Plan[tuple[list[tuple[Any, ...]], str | None]]:
     """One page of rows ordered by `seq`, and the cursor of the next page if any.
 
     `seq` only grows, so rows created while a client pages never shift the pages it
@@ -75,7 +75,7 @@ def seq_page(
         sql += " AND seq < ?" if newest_first else " AND seq > ?"
         params = [*params, seq]
     sql += f" ORDER BY seq {'DESC' if newest_first else 'ASC'} LIMIT ?"
-    rows = db.rows(sql, [*params, limit + 1])
+    rows = yield Query(sql, [*params, limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, encode(kind, rows[-1][seq_column]) if more else None

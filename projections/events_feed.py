@@ -26,6 +26,7 @@ from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
 from projections.invoices_view import as_of_day
+from projections.plans import run_plan
 
 EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/event")
 COLUMNS = ("seq", "id", "account_id", "type", "created_at", "entity_type", "entity_id", "body")
@@ -164,8 +165,11 @@ class EventsFeed:
     ) -> Page:
         """A page of event bodies, oldest first."""
         sql, params = self._where(f"SELECT body, seq FROM {self.table}", account_id, where)
-        rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "events", seq_column=1, newest_first=False
+        rows, next_cursor = run_plan(
+            db,
+            cursors.seq_rows(
+                sql, params, limit, cursor, "events", seq_column=1, newest_first=False
+            ),
         )
         # A follower keeps the cursor after the last event even when it is caught up.
         after = cursors.encode("events", rows[-1][1]) if rows else cursor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -9,13 +10,15 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import InvoiceFilter, Page, SqlDatabase
+from application.ports import InvoiceFilter, Page
 from domain import money
-from domain.invoice import OPEN_STATUSES, Invoice, overdue
+from domain.invoice import Invoice, overdue
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type, document_column
+from projections.outstanding_totals import TOTALS, is_open, owing, totals_statements
+from projections.plans import Plan, Query
+from projections.state import StateCodec
 
-OPEN = f"status IN ('{OPEN_STATUSES[0]}', '{OPEN_STATUSES[1]}')"
 # Documents are shaped with `isOverdue` false; a read sets it for the day it is read.
 # JSON escapes every quote inside a string, so this text occurs only as the field.
 NOT_OVERDUE, OVERDUE = b'"isOverdue":false', b'"isOverdue":true'
@@ -40,8 +43,13 @@ def invoice_on_day(document: bytes, day: date) -> bytes:
 
 
 class InvoicesView(AggregateView):
+    """Invoice rows, and per account and currency the open invoices' count and amount
+    due (`view_outstanding`), kept by triggers on every write to the rows: inline,
+    followed, rebuilt or refilled alike, so the outstanding summary reads a row per
+    currency however many invoices an account has."""
+
     table = "view_invoices"
-    layout = 2  # 2: the API document
+    layout = 3  # 2: the API document; 3: the outstanding totals
     aggregate_class = Invoice
     aggregate_event = Invoice.Event
     columns = (
@@ -67,8 +75,13 @@ class InvoicesView(AggregateView):
             f"CREATE INDEX IF NOT EXISTS {t}_account_status ON {t} (account_id, status, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_account_client ON {t} (account_id, client_id, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_outstanding ON {t} (account_id, due_date, seq) "
-            f"WHERE {OPEN} AND amount_due_minor > 0",
+            f"WHERE {owing()}",
+            *totals_statements(t, dialect),
         ]
+
+    def __init__(self, codec: StateCodec, shape: Callable[[Any], bytes] | None = None) -> None:
+        super().__init__(codec, shape)
+        self.tables = (TOTALS, self.table)  # totals first: emptied before the rows
 
     def row_values(self, invoice: Any) -> tuple[Any, ...]:
         return (
@@ -82,19 +95,13 @@ class InvoicesView(AggregateView):
         )
 
     def page(
-        self,
-        db: SqlDatabase,
-        account_id: UUID,
-        where: InvoiceFilter,
-        limit: int,
-        cursor: str | None,
-        today: date,
-    ) -> Page:
+        self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None, today: date
+    ) -> Plan[Page]:
         """A page of documents, newest first."""
         sql = f"SELECT document, status, due_date, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
         if where.overdue_on is not None:
-            sql += f" AND {OPEN} AND due_date < ?"
+            sql += f" AND {is_open()} AND due_date < ?"
             params.append(where.overdue_on.isoformat())
         elif where.status:
             sql += " AND status = ?"
@@ -108,31 +115,29 @@ class InvoicesView(AggregateView):
         )
         sql += more
         params += [str(v) for v in values]
-        rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "invoices", seq_column=3
+        rows, next_cursor = yield from cursors.seq_rows(
+            sql, params, limit, cursor, "invoices", seq_column=3
         )
         return Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
 
-    def document_on(
-        self, db: SqlDatabase, account_id: UUID, invoice_id: UUID, today: date
-    ) -> bytes | None:
+    def document_on(self, account_id: UUID, invoice_id: UUID, today: date) -> Plan[bytes | None]:
         """The invoice's document if it exists and belongs to this account, else None."""
-        row = db.statement(
+        rows = yield Query(
             f"SELECT document, status, due_date FROM {self.table} WHERE id = ? AND account_id = ?",
             (str(invoice_id), str(account_id)),
         )
-        return None if row is None else as_of_day(row[0], row[1], row[2], today)
+        return as_of_day(rows[0][0], rows[0][1], rows[0][2], today) if rows else None
 
     def outstanding(
-        self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None, today: date
-    ) -> tuple[Page, int, dict[str, Decimal]]:
+        self, account_id: UUID, limit: int, cursor: str | None, today: date
+    ) -> Plan[tuple[Page, int, dict[str, Decimal]]]:
         """A page of outstanding documents, oldest due first, and the summary over all of
         them, read by one statement (one round trip, one snapshot) so that they agree:
         the page's rows are part 0, the summary's (one per currency) part 1."""
         listed = (
             f"SELECT 0 AS part, document, status, due_date, seq, NULL AS currency, "
             f"CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS due FROM {self.table} "
-            f"WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0"
+            f"WHERE account_id = ? AND {owing()}"
         )
         params: list[Any] = [str(account_id)]
         if cursor:
@@ -142,12 +147,11 @@ class InvoicesView(AggregateView):
         listed += " ORDER BY due_date ASC, seq ASC LIMIT ?"
         params.append(limit + 1)
         summary = (
-            "SELECT 1, NULL, NULL, NULL, NULL, currency, COUNT(*), SUM(amount_due_minor) "
-            f"FROM {self.table} WHERE account_id = ? AND {OPEN} AND amount_due_minor > 0 "
-            "GROUP BY currency"
+            f"SELECT 1, NULL, NULL, NULL, NULL, currency, invoices, due_minor FROM {TOTALS} "
+            "WHERE account_id = ? AND invoices > 0"
         )
         params.append(str(account_id))
-        found = db.rows(
+        found = yield Query(
             f"SELECT * FROM ({listed}) AS p UNION ALL {summary} ORDER BY 1, 4, 5, 6", params
         )
         rows = [r[1:5] for r in found if r[0] == 0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from application.ports import InvoiceFilter, Page, SqlDatabase
@@ -16,11 +16,13 @@ from projections.clients_view import ClientsView
 from projections.directory_view import AccountsView, ApiKeysView
 from projections.events_feed import EventsFeed, FeedFilter
 from projections.invoices_view import InvoicesView, invoice_on_day
+from projections.plans import Plan, planned
 from projections.projector import Projector
 from projections.recurring_view import RecurringView
 
 # Long enough for any name, company or email; SQLite refuses LIKE patterns beyond 50,000.
 MAX_SEARCH = 200
+T = TypeVar("T")
 # Text no stored value holds and PostgreSQL cannot bind: NUL (and the other controls)
 # and lone surrogates, which have no UTF-8 form.
 _UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -35,6 +37,13 @@ def search_term(raw: str | None) -> str | None:
     if _UNSTORABLE.search(term):
         raise InvalidInput.field("search", _UNSTORABLE_MESSAGE)
     return term or None
+
+
+def existing(found: T | None, what: str) -> T:
+    """`found`, or a 404 naming `what` (another account's rows are never found)."""
+    if found is None:
+        raise NotFound(f"{what} not found")
+    return found
 
 
 def check_texts(**values: str | None) -> None:
@@ -69,6 +78,7 @@ class ReadModelQueries:
         self.clients = clients
         self.invoices = invoices
 
+    @planned
     def list_clients(
         self,
         account_id: UUID,
@@ -77,28 +87,31 @@ class ReadModelQueries:
         cursor: str | None,
         *,
         include_archived: bool = False,
-    ) -> Page:
+    ) -> Plan[Page]:
         search = search_term(search)
-        return self.clients.page(
-            self.db, account_id, search, limit, cursor, include_archived=include_archived
+        return (
+            yield from self.clients.page(
+                account_id, search, limit, cursor, include_archived=include_archived
+            )
         )
 
+    @planned
     def list_invoices(
         self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None, today: date
-    ) -> Page:
-        return self.invoices.page(self.db, account_id, where, limit, cursor, today)
+    ) -> Plan[Page]:
+        return (yield from self.invoices.page(account_id, where, limit, cursor, today))
 
+    @planned
     def list_outstanding(
         self, account_id: UUID, limit: int, cursor: str | None, today: date
-    ) -> tuple[Page, int, dict[str, Decimal]]:
+    ) -> Plan[tuple[Page, int, dict[str, Decimal]]]:
         """A page of outstanding invoices and the summary over all of them."""
-        return self.invoices.outstanding(self.db, account_id, limit, cursor, today)
+        return (yield from self.invoices.outstanding(account_id, limit, cursor, today))
 
-    def invoice(self, account_id: UUID, invoice_id: UUID, today: date) -> bytes:
-        found = self.invoices.document_on(self.db, account_id, invoice_id, today)
-        if found is None:
-            raise NotFound("Invoice not found")
-        return found
+    @planned
+    def invoice(self, account_id: UUID, invoice_id: UUID, today: date) -> Plan[bytes]:
+        found = yield from self.invoices.document_on(account_id, invoice_id, today)
+        return existing(found, "Invoice")
 
     def events(self, account_id: UUID, where: FeedFilter, limit: int, cursor: str | None) -> Page:
         return self.feed.page(self.db, account_id, where, limit, cursor)
@@ -108,35 +121,25 @@ class ReadModelQueries:
 
     def events_cursor(self, account_id: UUID, event_id: str) -> str:
         """A cursor that continues after this event of this account."""
-        found = self.feed.cursor_after(self.db, account_id, event_id)
-        if found is None:
-            raise NotFound("Event not found")
-        return found
+        return existing(self.feed.cursor_after(self.db, account_id, event_id), "Event")
 
     def invoice_as_of(self, account_id: UUID, invoice_id: UUID, at: str, day: date) -> bytes:
         """The invoice as it stood at `at` (stored timestamp text), overdue as of `day`."""
         found = self.feed.as_of(self.db, account_id, "invoice", invoice_id, at)
-        if found is None:
-            raise NotFound("Invoice not found")
-        return invoice_on_day(found, day)
+        return invoice_on_day(existing(found, "Invoice"), day)
 
     def client_as_of(self, account_id: UUID, client_id: UUID, at: str) -> bytes:
-        found = self.feed.as_of(self.db, account_id, "client", client_id, at)
-        if found is None:
-            raise NotFound("Client not found")
-        return found
+        return existing(self.feed.as_of(self.db, account_id, "client", client_id, at), "Client")
 
-    def client(self, account_id: UUID, client_id: UUID) -> bytes:
-        found = self.clients.document(self.db, account_id, client_id)
-        if found is None:
-            raise NotFound("Client not found")
-        return found
+    @planned
+    def client(self, account_id: UUID, client_id: UUID) -> Plan[bytes]:
+        found = yield from self.clients.document(account_id, client_id)
+        return existing(found, "Client")
 
-    def recurring_invoice(self, account_id: UUID, template_id: UUID) -> bytes:
-        found = self.recurring.document(self.db, account_id, template_id)
-        if found is None:
-            raise NotFound("Recurring invoice not found")
-        return found
+    @planned
+    def recurring_invoice(self, account_id: UUID, template_id: UUID) -> Plan[bytes]:
+        found = yield from self.recurring.document(account_id, template_id)
+        return existing(found, "Recurring invoice")
 
     def list_recurring(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
         return self.recurring.page(self.db, account_id, limit, cursor)

@@ -10,6 +10,7 @@ from application.ports import Page, SqlDatabase
 from domain.recurring import RecurringInvoice
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type, document_column
+from projections.plans import run_plan
 
 
 class RecurringView(AggregateView):
@@ -42,8 +43,8 @@ class RecurringView(AggregateView):
     def page(self, db: SqlDatabase, account_id: UUID, limit: int, cursor: str | None) -> Page:
         sql = f"SELECT document, seq FROM {self.table} WHERE account_id = ?"
         params: list[Any] = [str(account_id)]
-        rows, next_cursor = cursors.seq_page(
-            db, sql, params, limit, cursor, "recurring", seq_column=1
+        rows, next_cursor = run_plan(
+            db, cursors.seq_rows(sql, params, limit, cursor, "recurring", seq_column=1)
         )
         return Page([bytes(r[0]) for r in rows], next_cursor)
 

@@ -16,6 +16,7 @@ from application.ports import Page, SqlCursor, SqlDatabase
 from domain.webhook_endpoint import WebhookEndpoint
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type
+from projections.plans import run_plan
 
 DELETED = "deleted"  # the row status of a deleted endpoint (never listed or delivered to)
 ATTEMPT_COLUMNS = (
@@ -104,8 +105,11 @@ class WebhookEndpointsView(AggregateView):
             f"SELECT id, version, state, seq FROM {self.table} "
             f"WHERE account_id = ? AND status <> '{DELETED}'"
         )
-        rows, next_cursor = cursors.seq_page(
-            db, sql, [str(account_id)], limit, cursor, "webhook_endpoints", seq_column=3
+        rows, next_cursor = run_plan(
+            db,
+            cursors.seq_rows(
+                sql, [str(account_id)], limit, cursor, "webhook_endpoints", seq_column=3
+            ),
         )
         return Page(self.load_rows(rows), next_cursor)
 
@@ -118,8 +122,8 @@ class WebhookEndpointsView(AggregateView):
 def attempts_page(db: SqlDatabase, endpoint_id: UUID, limit: int, cursor: str | None) -> Page:
     """An endpoint's delivery attempts, newest first, as dicts by column name."""
     sql = f"SELECT {', '.join(ATTEMPT_COLUMNS)}, seq FROM webhook_attempts WHERE endpoint_id = ?"
-    rows, next_cursor = cursors.seq_page(
-        db, sql, [str(endpoint_id)], limit, cursor, "webhook_attempts",
-        seq_column=len(ATTEMPT_COLUMNS),
-    )  # fmt: skip
+    page = cursors.seq_rows(
+        sql, [str(endpoint_id)], limit, cursor, "webhook_attempts", seq_column=len(ATTEMPT_COLUMNS)
+    )
+    rows, next_cursor = run_plan(db, page)
     return Page([dict(zip(ATTEMPT_COLUMNS, row, strict=False)) for row in rows], next_cursor)

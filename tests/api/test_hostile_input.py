@@ -288,7 +288,7 @@ def test_an_unexpected_failure_is_a_500_in_the_error_shape(
     def explode(*_: Any, **__: Any) -> Any:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(services.queries, "list_clients", explode)
+    monkeypatch.setattr(services.queries.clients, "page", explode)
     with caplog.at_level(logging.ERROR, logger="experi.errors"):
         r = client.get("/api/v1/clients", headers={**tenant.headers, "X-Request-Id": "req-42"})
     error = refused(r, "requestId", status=500)
@@ -297,7 +297,7 @@ def test_an_unexpected_failure_is_a_500_in_the_error_shape(
     assert r.headers["x-request-id"] == "req-42"
     logged = [rec for rec in caplog.records if rec.exc_info]
     assert logged and "injected failure" in str(logged[-1].exc_info[1])  # type: ignore[index]
-    monkeypatch.setattr(services.auth, "authenticate", explode)  # before any handler runs
+    monkeypatch.setattr(services.auth, "cached", explode)  # before any handler runs
     r = client.post("/api/v1/clients", json={"name": "A"}, headers=tenant.headers)
     error = refused(r, "requestId", status=500)
     assert error["details"]["requestId"] == r.headers["x-request-id"]

@@ -4,6 +4,7 @@ fills both from the events, identical to what inline writing produces."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from api.services import build_services
 from infrastructure.bootstrap import Services
@@ -27,15 +28,26 @@ def documents(services: Services) -> dict[str, list[tuple[Any, ...]]]:
     return found
 
 
+def outstanding(services: Services) -> list[tuple[Any, ...]]:
+    """Each account's outstanding summary, as the API reports it."""
+    with services.db.transaction() as cur:
+        cur.execute("SELECT DISTINCT account_id FROM view_invoices ORDER BY account_id")
+        accounts = [UUID(r[0]) for r in cur.fetchall()]
+    today = services.app.clock.now().date()
+    return [services.queries.list_outstanding(a, 20, None, today)[1:] for a in accounts]
+
+
 def test_an_older_store_gets_its_feed_and_documents_when_opened(
     services: Services, settings: Settings
 ) -> None:
     populate(services)
-    feed, docs = feed_rows(services), documents(services)
+    feed, docs, owed = feed_rows(services), documents(services), outstanding(services)
     assert len(feed) == 2 * 9  # per account: client created and updated, 5 invoices, paid, void
-    # As the previous release left it: no feed, and invoice rows without documents.
+    # As an older release left it: no feed, no outstanding totals, and invoice rows
+    # without documents.
     with services.db.transaction() as cur:
         cur.execute("DELETE FROM view_events")
+        cur.execute("DROP TABLE view_outstanding")
         cur.execute("DELETE FROM projection_tracking WHERE name = 'EventsFeed'")
         cur.execute("DROP TABLE view_invoices")
         cur.execute(
@@ -46,7 +58,7 @@ def test_an_older_store_gets_its_feed_and_documents_when_opened(
             "version INTEGER NOT NULL, state BYTEA NOT NULL, account_id TEXT NOT NULL)"
         )
         cur.execute(
-            "UPDATE projection_tracking SET name = 'InvoicesView' WHERE name = 'InvoicesView.v2'"
+            "UPDATE projection_tracking SET name = 'InvoicesView' WHERE name = 'InvoicesView.v3'"
         )
     services.close()
     reopened = build_services(settings, FakeClock())
@@ -54,5 +66,6 @@ def test_an_older_store_gets_its_feed_and_documents_when_opened(
         reopened.projector.catch_up()
         assert documents(reopened) == docs
         assert feed_rows(reopened) == feed
+        assert outstanding(reopened) == owed and len(owed) == 2 and owed[0][0] > 0
     finally:
         reopened.close()

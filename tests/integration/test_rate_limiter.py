@@ -128,6 +128,6 @@ def test_redis_url_in_the_settings_selects_the_redis_limiter(settings: Settings)
     with_redis = replace(settings, redis_url="redis://127.0.0.1:1/0")
     services = build_services(with_redis)
     try:
-        assert isinstance(services.limiter, RedisRateLimiter)
+        assert isinstance(services.limiter.store, RedisRateLimiter)  # type: ignore[attr-defined]
     finally:
         services.close()

@@ -1,0 +1,89 @@
+"""Several server processes on one port, each listening on a socket of its own.
+
+uvicorn's workers share one listening socket, and the kernel hands a burst of new
+connections to whichever process happens to be accepting: with 32 keep-alive
+connections opened at once, 26 to 31 landed on one of two workers, leaving the other
+core idle. With SO_REUSEPORT each process listens on its own socket and the kernel
+spreads connections across them evenly. Where the option is missing, uvicorn's own
+workers serve instead.
+
+The parent only supervises: a worker that dies is replaced; one that cannot start (a
+port in use, an app that fails its start-up) stops them all; SIGINT or SIGTERM stops
+them all gracefully.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+
+STOP_SECONDS = 30.0
+
+
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A socket on the shared port, bound but not listening: the kernel gives it no
+    connection until uvicorn listens on it, once the app has started."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve_one(options: dict[str, Any]) -> None:
+    """One worker: its own socket on the shared port, then uvicorn on it. A worker that
+    cannot start exits with uvicorn's STARTUP_FAILURE code, as uvicorn's own do."""
+    config = uvicorn.Config(**options)
+    try:
+        sock = bound_socket(config.host, config.port)
+    except OSError as error:
+        print(f"Cannot listen on {config.host}:{config.port}: {error}", file=sys.stderr)
+        sys.exit(STARTUP_FAILURE)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(options: dict[str, Any], workers: int) -> int:
+    """Run `workers` processes of uvicorn with `options` (uvicorn.Config's keywords)."""
+    if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
+        uvicorn.run(**options, workers=workers)
+        return 0
+    context = multiprocessing.get_context("spawn")
+    stopping: list[int] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _: stopping.append(signum))
+
+    def start() -> BaseProcess:
+        process = context.Process(target=serve_one, args=(options,), daemon=False)
+        process.start()
+        return process
+
+    running = [start() for _ in range(workers)]
+    failed = False
+    while not stopping and not failed:
+        time.sleep(0.2)
+        for i, process in enumerate(running):
+            if process.is_alive() or stopping:
+                continue
+            if process.exitcode == STARTUP_FAILURE:  # it would fail again: stop
+                print("A server process failed to start", file=sys.stderr)
+                failed = True
+                break
+            running[i] = start()  # it died while serving: replace it
+    for process in running:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: uvicorn finishes the requests under way
+    for process in running:
+        process.join(STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return 1 if failed else 0

@@ -1,0 +1,94 @@
+"""Outstanding totals per account and currency, kept by triggers on the invoice rows.
+
+An invoice counts while it is open (SENT or PARTIALLY_PAID) with an amount due above
+zero. Each insert, update or delete of an invoice row takes its old contribution off
+and adds its new one in the same transaction, so the totals always agree with the rows
+a reader sees beside them. An update that changes neither status, currency nor amount
+due touches no total (no lock on the account's totals row for it).
+"""
+
+from __future__ import annotations
+
+from domain.invoice import OPEN_STATUSES
+
+TOTALS = "view_outstanding"
+
+
+def is_open(row: str = "") -> str:
+    """SQL: the invoice row (`row` is "OLD."/"NEW." in a trigger) is SENT or partly paid."""
+    return f"{row}status IN ({', '.join(repr(s) for s in OPEN_STATUSES)})"
+
+
+def owing(row: str = "") -> str:
+    """SQL: the invoice row counts in the outstanding list and totals."""
+    return f"{is_open(row)} AND {row}amount_due_minor > 0"
+
+
+def _add(row: str, sign: str) -> str:
+    return (
+        f"UPDATE {TOTALS} SET invoices = invoices {sign} 1, "
+        f"due_minor = due_minor {sign} {row}.amount_due_minor "
+        f"WHERE account_id = {row}.account_id AND currency = {row}.currency"
+    )
+
+
+def _open_row(row: str) -> str:
+    """Make sure the (account, currency) row exists before `_add(row, '+')`."""
+    return (
+        f"INSERT INTO {TOTALS} (account_id, currency, invoices, due_minor) "
+        f"VALUES ({row}.account_id, {row}.currency, 0, 0) "
+        "ON CONFLICT (account_id, currency) DO NOTHING"
+    )
+
+
+def _changed(differs: str) -> str:
+    """True when the update may change the row's contribution (`differs`: the dialect's
+    null-safe "not equal")."""
+    return " OR ".join(
+        f"OLD.{c} {differs} NEW.{c}" for c in ("status", "currency", "amount_due_minor")
+    )
+
+
+def totals_statements(rows: str, dialect: str) -> list[str]:
+    table = (
+        f"CREATE TABLE IF NOT EXISTS {TOTALS} (account_id TEXT NOT NULL, "
+        "currency TEXT NOT NULL, invoices BIGINT NOT NULL, due_minor BIGINT NOT NULL, "
+        "PRIMARY KEY (account_id, currency))"
+    )
+    if dialect == "postgresql":
+        return [table, *_postgres(rows)]
+    return [table, *_sqlite(rows)]
+
+
+def _postgres(rows: str) -> list[str]:
+    function = f"{rows}_totals"
+    body = (
+        "BEGIN "
+        f"IF TG_OP = 'UPDATE' AND NOT ({_changed('IS DISTINCT FROM')}) THEN RETURN NULL; END IF; "
+        f"IF TG_OP <> 'INSERT' AND {owing('OLD.')} THEN {_add('OLD', '-')}; END IF; "
+        f"IF TG_OP <> 'DELETE' AND {owing('NEW.')} THEN "
+        f"{_open_row('NEW')}; {_add('NEW', '+')}; END IF; "
+        "RETURN NULL; END"
+    )
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $body$ {body} $body$",
+        f"CREATE OR REPLACE TRIGGER {function} AFTER INSERT OR UPDATE OR DELETE ON {rows} "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
+def _sqlite(rows: str) -> list[str]:
+    added = f"{_open_row('NEW')}; {_add('NEW', '+')};"
+    taken = f"{_add('OLD', '-')};"
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_totals_insert AFTER INSERT ON {rows} "
+        f"WHEN {owing('NEW.')} BEGIN {added} END",
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_totals_delete AFTER DELETE ON {rows} "
+        f"WHEN {owing('OLD.')} BEGIN {taken} END",
+        # An update: the old contribution off and the new one on (in either order).
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_totals_update_old AFTER UPDATE ON {rows} "
+        f"WHEN ({_changed('IS NOT')}) AND {owing('OLD.')} BEGIN {taken} END",
+        f"CREATE TRIGGER IF NOT EXISTS {rows}_totals_update_new AFTER UPDATE ON {rows} "
+        f"WHEN ({_changed('IS NOT')}) AND {owing('NEW.')} BEGIN {added} END",
+    ]

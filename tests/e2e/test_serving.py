@@ -1,0 +1,116 @@
+"""`experi serve --workers N`: connections spread over the workers, a dead worker is
+replaced, SIGTERM stops every process, and a port in use fails at once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infrastructure.settings import Settings
+from tests.e2e.faults import KillableServer
+from tests.e2e.test_server import EXPERI, base_env, free_port
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def servers(pid: int, port: int) -> list[int]:
+    """The children of `pid` that listen on `port` (not multiprocessing's helpers)."""
+    return [child for child in children(pid) if connections(child, port, state="0A")]
+
+
+def connections(pid: int, port: int, state: str = "01") -> int:
+    """How many sockets on local `port` in `state` (01 established, 0A listening) the
+    process holds."""
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    except OSError:
+        return 0
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == state and fields[9] in inodes:
+                count += 1
+    return count
+
+
+def wait_until(check: object, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
+def test_workers_share_the_connections_and_one_that_dies_is_replaced(settings: Settings) -> None:
+    server = KillableServer(base_env(settings), workers=2).start()
+    try:
+        assert server.proc is not None
+        parent = server.proc.pid
+        wait_until(lambda: len(servers(parent, server.port)) == 2)
+        clients = [httpx.Client(base_url=server.base) for _ in range(32)]
+        try:
+            for client in clients:
+                assert client.get("/health/live").status_code == 200  # kept alive
+            held = Counter(
+                {pid: connections(pid, server.port) for pid in servers(parent, server.port)}
+            )
+            assert sum(held.values()) == 32
+            assert min(held.values()) >= 4, held  # uvicorn's shared socket gave 1 to 6 of 32
+        finally:
+            for client in clients:
+                client.close()
+
+        victim = servers(parent, server.port)[0]
+        os.kill(victim, signal.SIGKILL)
+        wait_until(
+            lambda: victim not in children(parent) and len(servers(parent, server.port)) == 2
+        )
+        assert httpx.get(f"{server.base}/health/live").status_code == 200
+
+        workers = servers(parent, server.port)
+        os.kill(parent, signal.SIGTERM)  # the parent alone: it stops its workers
+        server.proc.wait(timeout=60)
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers))
+    finally:
+        server.kill()
+
+
+def test_a_port_in_use_stops_the_server_with_an_error(settings: Settings) -> None:
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = subprocess.run(
+            [*EXPERI, "serve", "--port", str(port), "--workers", "2"],
+            env=base_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode != 0
+    assert "failed to start" in done.stderr or "in use" in done.stderr

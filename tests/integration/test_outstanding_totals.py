@@ -1,0 +1,92 @@
+"""The outstanding summary, kept per account and currency, always equals the invoices."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from application.invoices import NewInvoice
+from application.ports import InvoiceFilter
+from domain.errors import DomainError
+from domain.values import LineItem
+from infrastructure.bootstrap import Services
+from tests.support import META, make_tenant
+
+CURRENCIES = ("GBP", "EUR", "JPY")
+create = st.tuples(
+    st.just("create"),
+    st.sampled_from(CURRENCIES),
+    st.sampled_from(["DRAFT", "SENT"]),
+    st.integers(1, 500),
+)
+pay = st.tuples(st.just("pay"), st.integers(0, 20), st.sampled_from([None, Decimal("7")]))
+void = st.tuples(st.just("void"), st.integers(0, 20))
+recurrency = st.tuples(st.just("currency"), st.integers(0, 20), st.sampled_from(CURRENCIES))
+operations = st.lists(st.one_of(create, create, pay, void, recurrency), min_size=1, max_size=14)
+
+
+def expected(services: Services, account_id: Any) -> tuple[int, dict[str, Decimal]]:
+    """The summary worked out from every invoice of the account, as the list shows it."""
+    today = services.app.clock.now().date()
+    page = services.queries.list_invoices(account_id, InvoiceFilter(), 100, None, today)
+    docs = [json.loads(d) for d in page.items]
+    open_ = [
+        d
+        for d in docs
+        if d["status"] in ("SENT", "PARTIALLY_PAID") and Decimal(str(d["amountDue"])) > 0
+    ]
+    totals: Counter[str] = Counter()
+    for d in open_:
+        totals[d["currency"]] += Decimal(str(d["amountDue"]))  # type: ignore[assignment]
+    return len(open_), {c: Decimal(v) for c, v in totals.items()}
+
+
+def summary(services: Services, account_id: Any) -> tuple[int, dict[str, Decimal]]:
+    today = services.app.clock.now().date()
+    _, count, totals = services.queries.list_outstanding(account_id, 20, None, today)
+    return count, totals
+
+
+def run(services: Services, account_id: Any, client_id: Any, ops: list[Any]) -> None:
+    app, made = services.app, []
+    for op in ops:
+        try:
+            if op[0] == "create":
+                item = (LineItem("Work", Decimal(1), Decimal(op[3])),)
+                new = NewInvoice(client_id, item, currency=op[1], status=op[2])
+                made.append(app.create_invoice(account_id, new, META).id)
+            elif made and op[0] == "pay":
+                target = made[op[1] % len(made)]
+                app.record_payment(account_id, target, op[2], None, None, None, META)
+            elif made and op[0] == "void":
+                app.void_invoice(account_id, made[op[1] % len(made)], META)
+            elif made and op[0] == "currency":
+                app.update_invoice(account_id, made[op[1] % len(made)], {"currency": op[2]}, META)
+        except DomainError:
+            pass  # refused (paying a VOID invoice, editing a SENT one): changes nothing
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=operations)
+def test_the_summary_equals_the_open_invoices_after_any_changes_and_a_rebuild(
+    services: Services, ops: list[Any]
+) -> None:
+    tenant = make_tenant(services)
+    client = services.app.create_client(tenant.account_id, {"name": "C"}, META)
+    other = make_tenant(services)  # another account's invoices never count
+    other_client = services.app.create_client(other.account_id, {"name": "O"}, META)
+    run(services, other.account_id, other_client.id, [("create", "GBP", "SENT", 99)])
+
+    run(services, tenant.account_id, client.id, ops)
+    assert summary(services, tenant.account_id) == expected(services, tenant.account_id)
+    assert summary(services, other.account_id) == (1, {"GBP": Decimal("99.00")})
+
+    services.projector.rebuild()
+    assert summary(services, tenant.account_id) == expected(services, tenant.account_id)
