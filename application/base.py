@@ -37,13 +37,15 @@ def operation_id(meta: Meta) -> UUID | None:
 
 
 class _Attempt:
-    """What one run of a command has done so far: started saving, committed."""
+    """What one run of a command has done so far: started saving, committed; and
+    whether it is a retry after a conflict (which reads from the event store)."""
 
-    __slots__ = ("committed", "saving")
+    __slots__ = ("committed", "retry", "saving")
 
-    def __init__(self) -> None:
+    def __init__(self, retry: bool = False) -> None:
         self.saving = False
         self.committed = False
+        self.retry = retry
 
 
 def _attempts(app: object) -> list[_Attempt]:
@@ -68,7 +70,7 @@ def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(MAX_ATTEMPTS):
-            state = _Attempt()
+            state = _Attempt(retry=attempt > 0)
             _attempts(args[0]).append(state)
             try:
                 return func(*args, **kwargs)
@@ -204,9 +206,17 @@ class ExperiBase(Application[UUID]):
     # account's id costs what an unknown id costs.
     rows: RowReader | None = None
 
+    def from_row(self, cls: type, obj_id: UUID) -> Any | None:
+        """The aggregate from its inline row in one indexed read, or None: no such row,
+        or a retry after a conflict, which reads from the event store, the authority
+        (a row may lag it while a process of an older release is still writing)."""
+        if self.rows is None or self._retrying():
+            return None
+        return self.rows.load_any(cls, obj_id)
+
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
-        if self.rows is not None and cls in self.rows.kinds():
+        if self.rows is not None and cls in self.rows.kinds() and not self._retrying():
             found = self.rows.load(cls, account_id, obj_id)
             if not isinstance(found, cls):
                 raise NotFound(f"{label} not found")
@@ -219,11 +229,16 @@ class ExperiBase(Application[UUID]):
             raise NotFound(f"{label} not found")
         return obj
 
+    def _retrying(self) -> bool:
+        return any(state.retry for state in _attempts(self))
+
     def get_typed(self, cls: type[A], obj_id: UUID, label: str) -> A:
-        try:
-            obj: object = self.repository.get(obj_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"{label} not found") from None
+        obj: object = self.from_row(cls, obj_id)
+        if obj is None:
+            try:
+                obj = self.repository.get(obj_id)
+            except AggregateNotFoundError:
+                raise NotFound(f"{label} not found") from None
         if not isinstance(obj, cls):
             raise NotFound(f"{label} not found")
         return obj

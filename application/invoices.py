@@ -94,10 +94,12 @@ class InvoiceCommands(ExperiBase):
         return counter, invoice
 
     def invoice_counter(self, account_id: UUID) -> InvoiceCounter:
-        try:
-            counter: object = self.repository.get(counter_id(account_id))
-        except AggregateNotFoundError:
-            return InvoiceCounter(account_id=account_id)
+        counter: object = self.from_row(InvoiceCounter, counter_id(account_id))
+        if counter is None:
+            try:
+                counter = self.repository.get(counter_id(account_id))
+            except AggregateNotFoundError:
+                return InvoiceCounter(account_id=account_id)
         if not isinstance(counter, InvoiceCounter):
             raise TypeError("invoice counter id collides with another aggregate")
         return counter

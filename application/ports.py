@@ -175,6 +175,11 @@ class RowReader(Protocol):
 
     def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None: ...
 
+    def load_any(self, cls: type, obj_id: UUID) -> Any | None:
+        """By id alone (for kinds no account owns, such as accounts); None if `cls` has
+        no row kept, or this id none."""
+        ...
+
 
 class Documents(Protocol):
     """The API's JSON for a resource, shaped once when its row is written.

@@ -32,6 +32,7 @@ from infrastructure.webhooks import WebhookService, build_webhooks
 from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
 from projections.clients_view import ArchivedClientsView, ClientsView
+from projections.counters_view import CountersView
 from projections.directory_view import AccountsView, ApiKeysView
 from projections.events_feed import EventsFeed
 from projections.inline import InlineViews
@@ -115,6 +116,7 @@ def build_services(
     # Written with the events (inline); the others follow the event log.
     inline = [clients, invoices, recurring, accounts, keys]
     inline.append(endpoints := WebhookEndpointsView(codec))
+    inline.append(CountersView(codec))
     views: list[View] = [AuditView(), OutboxView(), ArchivedClientsView()]
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     views.append(feed)  # written inline; following the log fills rows older than the feed

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, retry
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
@@ -17,8 +17,14 @@ from infrastructure.settings import Settings
 
 
 class InlineWriter(Protocol):
+    def prepare(self, stored: Sequence[StoredEvent]) -> Any: ...
+
     def write(
-        self, cur: SqlCursor, stored: Sequence[StoredEvent], ids: Sequence[int] | None
+        self,
+        cur: SqlCursor,
+        stored: Sequence[StoredEvent],
+        seqs: Sequence[tuple[str, tuple[Any, ...]]],
+        prepared: Any,
     ) -> None: ...
 
 
@@ -59,31 +65,68 @@ class _PostgresCursor:
 class InlinePostgresRecorder(PostgresApplicationRecorder):
     inline: InlineWriter | None = None
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # Still inside the insert transaction (and the table lock), once the events'
-        # notification ids are known.
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if self.inline is not None:
-            # The view tables live in the store's schema, which the library's own
-            # connections do not search; pipelined, this costs no round trip.
-            curs.execute(
-                SQL("SET LOCAL search_path TO {0}").format(Identifier(self.datastore.schema))
-            )
-            self.inline.write(_PostgresCursor(curs), stored_events, ids)
-        return ids
+        if self.inline is None or not stored_events:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return ids
+        # The views' rows are worked out before the transaction: the event table's lock
+        # serialises every writer of every account, so under it only statements run.
+        inserted: list[int] = self._insert_with_views(
+            stored_events, self.inline.prepare(stored_events)
+        )
+        return inserted
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_with_views(self, stored_events: Sequence[StoredEvent], prepared: Any) -> list[int]:
+        """The events and their views' rows in one round trip: BEGIN, the lock, the
+        events, the rows (which find their events' notification ids in SQL), COMMIT.
+        The lock is held for the server's work alone, never across a reply. A version
+        conflict aborts the rest, COMMIT included, and raises IntegrityError here."""
+        assert self.inline is not None
+        events = Identifier(self.datastore.schema, self.events_table_name)
+        with self.datastore.get_connection() as conn:
+            inserted = conn.cursor()
+            with conn.pipeline(), conn.transaction():
+                self._insert_stored_events(inserted, stored_events)
+                with conn.cursor() as curs:
+                    # The view tables live in the store's schema, which the library's
+                    # own connections do not search.
+                    curs.execute(
+                        SQL("SET LOCAL search_path TO {0}").format(
+                            Identifier(self.datastore.schema)
+                        )
+                    )
+                    seqs = [
+                        (
+                            f"(SELECT notification_id FROM {events.as_string(conn)} "
+                            "WHERE originator_id = ? AND originator_version = ?)",
+                            (e.originator_id, e.originator_version),
+                        )
+                        for e in stored_events
+                    ]
+                    self.inline.write(_PostgresCursor(curs), stored_events, seqs, prepared)
+            return [row["notification_id"] for row in inserted.fetchall()]
 
 
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
     inline: InlineWriter | None = None
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.inline is not None:
+            kwargs["prepared"] = self.inline.prepare(stored_events)
+        return super().insert_events(stored_events, **kwargs)
+
     def _insert_events(
-        self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self, c: Any, stored_events: Sequence[StoredEvent], prepared: Any = None, **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
-        if self.inline is not None:
-            self.inline.write(_SQLiteCursor(c), stored_events, ids)
+        if self.inline is not None and ids:
+            seqs = [("?", (i,)) for i in ids]
+            self.inline.write(_SQLiteCursor(c), stored_events, seqs, prepared)
         return ids
 
 

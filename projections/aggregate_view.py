@@ -12,6 +12,14 @@ from application.ports import SqlCursor
 from projections.plans import Plan, Query
 from projections.state import StateCodec
 
+# A notification id as SQL and its parameters: `("?", (id,))` once known, or a lookup
+# of the event's row while its insert is still on its way in the same pipeline.
+Seq = tuple[str, tuple[Any, ...]]
+
+
+def as_seq(seq: int | Seq) -> Seq:
+    return ("?", (seq,)) if isinstance(seq, int) else seq
+
 
 class AggregateView:
     """Subclasses name the table, the aggregate class and the indexed columns; a view
@@ -71,20 +79,27 @@ class AggregateView:
             )
 
     def upsert(
-        self, cur: SqlCursor, aggregate: Any, seq: int, document: bytes | None = None
+        self,
+        cur: SqlCursor,
+        aggregate: Any,
+        seq: int | Seq,
+        document: bytes | None = None,
+        row: tuple[Any, ...] | None = None,
     ) -> None:
         """Write the aggregate's row as it now stands (inline, or in a rebuild). `seq`
-        counts only for a new row; an older version never overwrites a newer one."""
+        counts only for a new row; an older version never overwrites a newer one.
+        `row` is (version, state, *columns of `names`) if already worked out."""
+        if row is None:
+            row = (aggregate.version, self.codec.dump(aggregate), *self.values(aggregate, document))
         names = ("version", "state", *self.names)
-        state = self.codec.dump(aggregate)
-        values = (aggregate.version, state, *self.values(aggregate, document))
-        marks = ", ".join("?" for _ in range(len(names) + 2))
+        seq_sql, seq_params = as_seq(seq)
+        marks = ", ".join(("?", seq_sql, *("?" for _ in names)))
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
         cur.execute(
             f"INSERT INTO {self.table} (id, seq, {', '.join(names)}) VALUES ({marks}) "
             f"ON CONFLICT (id) DO UPDATE SET {updates} "
             f"WHERE {self.table}.version < EXCLUDED.version",
-            (str(aggregate.id), seq, *values),
+            (str(aggregate.id), *seq_params, *row),
         )
 
     def document(self, account_id: UUID, obj_id: UUID) -> Plan[bytes | None]:
@@ -102,6 +117,15 @@ class AggregateView:
 
 def blob_type(dialect: str) -> str:
     return "BYTEA" if dialect == "postgresql" else "BLOB"
+
+
+def state_table(name: str, dialect: str, columns: str) -> list[str]:
+    """A view table of (id, seq, version, state) and `columns`, indexed by seq."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
+        f"version INTEGER NOT NULL, state {blob_type(dialect)} NOT NULL, {columns})",
+        f"CREATE INDEX IF NOT EXISTS {name}_seq ON {name} (seq)",
+    ]
 
 
 def document_column(view: AggregateView, dialect: str) -> str:

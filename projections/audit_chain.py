@@ -53,7 +53,20 @@ def _digest(parts: Sequence[object], state: Any) -> str:
 
 def chain_hash(previous: str, n: Notification) -> str:
     """The global chain's link for one stored event."""
-    return _digest((previous, n.id, n.originator_id, n.originator_version, n.topic), n.state)
+    return link(previous, n.id, link_parts(n))
+
+
+def link_parts(event: Any) -> tuple[str, bytes]:
+    """What an event's link hashes after the link before it and its notification id
+    (known only once it is inserted): its text, and its state's digest."""
+    tail = f"{event.originator_id}|{event.originator_version}|{event.topic}|"
+    return tail, hashlib.sha256(state_bytes(event.state)).digest()
+
+
+def link(previous: str, seq: int, parts: tuple[str, bytes]) -> str:
+    """The same bytes as `_digest` over (previous, seq, id, version, topic) and state."""
+    tail, digest = parts
+    return hashlib.sha256(f"{previous}|{seq}|{tail}".encode() + digest).hexdigest()
 
 
 def account_hash(previous: str, account_id: str, position: int, n: Notification) -> str:

@@ -48,10 +48,8 @@ class ClientsView(AggregateView):
             (details.get("email") or "").lower() or None,
         )
 
-    def upsert(
-        self, cur: SqlCursor, aggregate: Any, seq: int, document: bytes | None = None
-    ) -> None:
-        super().upsert(cur, aggregate, seq, document)
+    def upsert(self, cur: SqlCursor, aggregate: Any, *args: Any, **kwargs: Any) -> None:
+        super().upsert(cur, aggregate, *args, **kwargs)
         if aggregate.archived_at is not None:
             cur.execute(
                 f"INSERT INTO {self.archived_table} (id, account_id) VALUES (?, ?) "

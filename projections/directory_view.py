@@ -7,15 +7,7 @@ from uuid import UUID
 
 from application.ports import SqlDatabase
 from domain.account import Account, ApiKey
-from projections.aggregate_view import AggregateView, blob_type
-
-
-def _table(name: str, dialect: str, columns: str) -> list[str]:
-    return [
-        f"CREATE TABLE IF NOT EXISTS {name} (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, "
-        f"version INTEGER NOT NULL, state {blob_type(dialect)} NOT NULL, {columns})",
-        f"CREATE INDEX IF NOT EXISTS {name}_seq ON {name} (seq)",
-    ]
+from projections.aggregate_view import AggregateView, state_table
 
 
 class AccountsView(AggregateView):
@@ -25,7 +17,7 @@ class AccountsView(AggregateView):
     columns = ("name", "plan", "api_access")
 
     def create_statements(self, dialect: str) -> list[str]:
-        return _table(
+        return state_table(
             self.table, dialect, "name TEXT NOT NULL, plan TEXT NOT NULL, api_access TEXT NOT NULL"
         )
 
@@ -46,7 +38,7 @@ class ApiKeysView(AggregateView):
 
     def create_statements(self, dialect: str) -> list[str]:
         return [
-            *_table(self.table, dialect, "account_id TEXT NOT NULL"),
+            *state_table(self.table, dialect, "account_id TEXT NOT NULL"),
             f"CREATE INDEX IF NOT EXISTS {self.table}_account ON {self.table} (account_id, seq)",
         ]
 

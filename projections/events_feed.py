@@ -88,6 +88,10 @@ class EventsFeed:
 
     def row(self, seq: int, event: Any, after: Any, document: bytes) -> tuple[Any, ...]:
         """The feed row of `event`, given the aggregate right after it and its document."""
+        return (seq, *self.body(event, after, document))
+
+    def body(self, event: Any, after: Any, document: bytes) -> tuple[Any, ...]:
+        """The row's columns after `seq` (which is known only once the event is stored)."""
         entity_id = str(event.originator_id)
         meta = getattr(event, "meta", None) or {}
         ident = str(uuid5(EVENT_NAMESPACE, f"{entity_id}:{event.originator_version}"))
@@ -114,10 +118,24 @@ class EventsFeed:
             }
         )
         account = str(after.account_id)
-        return (seq, ident, account, kind, created, entity_type, entity_id, body.decode())
+        return (ident, account, kind, created, entity_type, entity_id, body.decode())
 
     def insert(self, cur: SqlCursor, dialect: str, rows: Sequence[tuple[Any, ...]]) -> None:
         insert_rows(cur, dialect, self.table, COLUMNS, rows, "ON CONFLICT (seq) DO NOTHING")
+
+    def insert_saved(
+        self, cur: SqlCursor, rows: Sequence[tuple[tuple[str, tuple[Any, ...]], tuple[Any, ...]]]
+    ) -> None:
+        """A save's rows: each `seq` as SQL and its parameters, then the `body` columns."""
+        if not rows:
+            return
+        rest = ", ?" * (len(COLUMNS) - 1)
+        values = ", ".join(f"({seq}{rest})" for (seq, _), _ in rows)
+        cur.execute(
+            f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES {values} "
+            "ON CONFLICT (seq) DO NOTHING",
+            [v for (_, params), body in rows for v in (*params, *body)],
+        )
 
     # Following the log: rows for events stored before the feed existed.
 

@@ -11,18 +11,29 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from application.ports import SqlCursor, SqlDatabase
-from projections.aggregate_view import AggregateView
-from projections.audit_chain import GENESIS, chain_hash
+from projections.aggregate_view import AggregateView, Seq
+from projections.audit_chain import GENESIS, link, link_parts
 from projections.events_feed import EventsFeed
 
 logger = logging.getLogger("experi.projections")
 _UNKNOWN = object()
+
+
+@dataclass
+class Prepared:
+    """What a save writes to the views, worked out before its transaction: under the
+    event table's lock only the statements run, with the events' notification ids."""
+
+    links: list[tuple[str, bytes]]  # each event's link text after `id|`, and its digest
+    rows: list[tuple[AggregateView, Any, tuple[Any, ...]]]  # (version, state, *columns)
+    feed: list[tuple[Any, ...] | None]  # each event's feed row after `seq`, if any
 
 
 class InlineViews:
@@ -44,73 +55,89 @@ class InlineViews:
         )
         self.recording = recording  # the aggregates this thread is saving
 
-    def write(
-        self, cur: SqlCursor, stored: Sequence[StoredEvent], ids: Sequence[int] | None
-    ) -> None:
-        """Upsert the rows of the aggregates whose events are being inserted; a new
-        row's `seq` is its first event's notification id (lists sort by it)."""
-        extend_chain(cur, stored, ids)
+    def prepare(self, stored: Sequence[StoredEvent]) -> Prepared:
+        """Shape documents, encode states and build feed rows, outside the transaction."""
         aggregates = self.recording()
-        if not aggregates:
-            return
-        first: dict[Any, int] = {}
-        for event, notification_id in zip(stored, ids or (), strict=False):
-            first.setdefault(event.originator_id, notification_id)
         rows = [
-            (view, aggregate, first[aggregate_id])
-            for aggregate_id, aggregate in aggregates.items()
-            if (view := self.by_class.get(type(aggregate))) is not None and aggregate_id in first
+            (view, aggregate)
+            for aggregate in aggregates.values()
+            if (view := self.by_class.get(type(aggregate))) is not None
         ]
         # Each document is shaped once: for its row and for the feed.
-        documents = {a.id: view.shape(a) for view, a, _ in rows if view.shape is not None}
-        if self.feed is not None and ids:
-            self._write_feed(cur, self.feed, ids, aggregates, documents)  # reads rows before
-        for view, aggregate, seq in rows:
-            view.upsert(cur, aggregate, seq, documents.get(aggregate.id))
+        documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
+        values = [
+            (view, a, (a.version, view.codec.dump(a), *view.values(a, documents.get(a.id))))
+            for view, a in rows
+        ]
+        feed = self._feed(stored, aggregates, documents) if self.feed else []
+        return Prepared([link_parts(event) for event in stored], values, feed)
 
-    def _write_feed(
+    def write(
         self,
         cur: SqlCursor,
-        feed: EventsFeed,
-        ids: Sequence[int],
+        stored: Sequence[StoredEvent],
+        seqs: Sequence[Seq],
+        prepared: Prepared,
+    ) -> None:
+        """Upsert the rows of the aggregates whose events are being inserted; a new
+        row's `seq` is its first event's notification id (lists sort by it). `seqs`
+        gives each event's notification id as SQL, so no reply is awaited in between."""
+        if not seqs:
+            return
+        extend_chain(cur, self.db.dialect, prepared.links, seqs)
+        if self.feed is not None and prepared.feed:
+            rows = [(seq, row) for seq, row in zip(seqs, prepared.feed, strict=False) if row]
+            self.feed.insert_saved(cur, rows)
+        first: dict[Any, Seq] = {}
+        for event, seq in zip(stored, seqs, strict=False):
+            first.setdefault(event.originator_id, seq)
+        for view, aggregate, row in prepared.rows:
+            if aggregate.id in first:
+                view.upsert(cur, aggregate, first[aggregate.id], row=row)
+
+    def _feed(
+        self,
+        stored: Sequence[StoredEvent],
         aggregates: Mapping[UUID, Any],
         documents: Mapping[UUID, bytes],
-    ) -> None:
+    ) -> list[tuple[Any, ...] | None]:
         """One feed row per event, with its resource as it stood right after it."""
+        assert self.feed is not None
         events = self.events()
-        if len(events) != len(ids):
+        if len(events) != len(stored):
             logger.warning("the events feed follows the log for a save it could not match")
-            return  # the projector writes these rows when it follows the log
+            return []  # the projector writes these rows when it follows the log
         counts = Counter(e.originator_id for e in events)
         states: dict[UUID, Any] = {}
-        rows = []
-        for event, notification_id in zip(events, ids, strict=True):
+        rows: list[tuple[Any, ...] | None] = []
+        for event in events:
             aggregate_id = event.originator_id
             aggregate = aggregates.get(aggregate_id)
             view = self.by_class.get(type(aggregate))
             if view is None or view.shape is None or aggregate_id not in documents:
-                continue
-            if counts[aggregate_id] == 1:
-                rows.append(feed.row(notification_id, event, aggregate, documents[aggregate_id]))
-                continue
-            # Several events of one aggregate in one save: each gets its own state.
-            if aggregate_id not in states:
-                states[aggregate_id] = self._before(cur, view, event)
-            if states[aggregate_id] is _UNKNOWN:
-                continue  # no row to start from: the projector writes these rows
-            state = states[aggregate_id] = event.mutate(states[aggregate_id])
-            rows.append(feed.row(notification_id, event, state, view.shape(state)))
-        feed.insert(cur, self.db.dialect, rows)
+                rows.append(None)
+            elif counts[aggregate_id] == 1:
+                rows.append(self.feed.body(event, aggregate, documents[aggregate_id]))
+            else:
+                # Several events of one aggregate in one save: each gets its own state,
+                # from the row as it stood before (its version says whether it still
+                # does; if not, this save conflicts and stores nothing).
+                if aggregate_id not in states:
+                    states[aggregate_id] = self._before(view, event)
+                if states[aggregate_id] is _UNKNOWN:
+                    rows.append(None)  # no row to start from: the projector writes it
+                    continue
+                state = states[aggregate_id] = event.mutate(states[aggregate_id])
+                rows.append(self.feed.body(event, state, view.shape(state)))
+        return rows
 
-    @staticmethod
-    def _before(cur: SqlCursor, view: AggregateView, event: Any) -> Any:
+    def _before(self, view: AggregateView, event: Any) -> Any:
         """The aggregate as its row holds it before this save (None before its first)."""
         if event.originator_version == 1:
             return None
-        cur.execute(
+        row = self.db.statement(
             f"SELECT version, state FROM {view.table} WHERE id = ?", (str(event.originator_id),)
         )
-        row = cur.fetchone()
         if row is None or row[0] != event.originator_version - 1:
             return _UNKNOWN
         return view.codec.load(event.originator_id, row[0], row[1])
@@ -128,25 +155,42 @@ class InlineViews:
         )
         return None if row is None else view.codec.load(obj_id, row[0], row[1])
 
+    def load_any(self, cls: type, obj_id: UUID) -> Any | None:
+        view = self.by_class.get(cls)
+        if view is None:
+            return None
+        row = self.db.statement(
+            f"SELECT version, state FROM {view.table} WHERE id = ?", (str(obj_id),)
+        )
+        return None if row is None else view.codec.load(obj_id, row[0], row[1])
 
-def extend_chain(cur: SqlCursor, stored: Sequence[StoredEvent], ids: Sequence[int] | None) -> None:
+
+# PostgreSQL links each event to the link before it in the statement that inserts it,
+# so a save reads nothing back under the event table's lock. Same bytes as `link`.
+_LINK_SQL = (
+    "INSERT INTO audit_chain (seq, hash) SELECT e.seq, encode(sha256(convert_to("
+    "COALESCE((SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1), ?) "
+    "|| '|' || e.seq || '|' || ?, 'UTF8') || ?::bytea), 'hex') "
+    "FROM (SELECT {seq} AS seq) e ON CONFLICT (seq) DO NOTHING"
+)
+
+
+def extend_chain(
+    cur: SqlCursor, dialect: str, links: Sequence[tuple[str, bytes]], seqs: Sequence[Seq]
+) -> None:
     """Link the events into the global audit chain as they commit (the insert holds the
     event table's lock, so links are made in notification order): an event altered
     after its commit no longer matches its link, and no later pass can re-link it."""
-    if not ids:
+    if dialect == "postgresql":
+        for (tail, digest), (seq, params) in zip(links, seqs, strict=False):
+            cur.execute(_LINK_SQL.format(seq=seq), (GENESIS, tail, digest, *params))
         return
+    # SQLite has no SHA-256 in SQL; its ids are known (nothing is pipelined there).
     cur.execute("SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1")
     row = cur.fetchone()
     previous = str(row[0]) if row else GENESIS
-    for event, notification_id in zip(stored, ids, strict=False):
-        n = Notification(
-            id=notification_id,
-            originator_id=event.originator_id,
-            originator_version=event.originator_version,
-            topic=event.topic,
-            state=event.state,
-        )
-        previous = chain_hash(previous, n)
+    for parts, (_, (notification_id,)) in zip(links, seqs, strict=False):
+        previous = link(previous, notification_id, parts)
         cur.execute(
             "INSERT INTO audit_chain (seq, hash) VALUES (?, ?) ON CONFLICT (seq) DO NOTHING",
             (notification_id, previous),

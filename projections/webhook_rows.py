@@ -15,7 +15,7 @@ from uuid import UUID
 from application.ports import Page, SqlCursor, SqlDatabase
 from domain.webhook_endpoint import WebhookEndpoint
 from projections import cursors
-from projections.aggregate_view import AggregateView, blob_type
+from projections.aggregate_view import AggregateView, Seq, as_seq, blob_type
 from projections.plans import run_plan
 
 DELETED = "deleted"  # the row status of a deleted endpoint (never listed or delivered to)
@@ -68,11 +68,13 @@ class WebhookEndpointsView(AggregateView):
         status = DELETED if endpoint.is_deleted else endpoint.status
         return (str(endpoint.account_id), status)
 
-    def upsert(self, cur: SqlCursor, aggregate: Any, seq: int, *args: Any, **kwargs: Any) -> None:
+    def upsert(
+        self, cur: SqlCursor, aggregate: Any, seq: int | Seq, *args: Any, **kwargs: Any
+    ) -> None:
         super().upsert(cur, aggregate, seq, *args, **kwargs)
-        self._keep_cursor(cur, aggregate, seq)
+        self._keep_cursor(cur, aggregate, as_seq(seq))
 
-    def _keep_cursor(self, cur: SqlCursor, endpoint: Any, seq: int) -> None:
+    def _keep_cursor(self, cur: SqlCursor, endpoint: Any, seq: Seq) -> None:
         """Open the endpoint's cursor, and apply its replays and resets, once each.
 
         A new cursor starts at the endpoint's own first event: the feed's positions are
@@ -81,8 +83,8 @@ class WebhookEndpointsView(AggregateView):
         ident = str(endpoint.id)
         cur.execute(
             "INSERT INTO webhook_cursors (endpoint_id, account_id, position, resets, rewinds) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (endpoint_id) DO NOTHING",
-            (ident, str(endpoint.account_id), seq, endpoint.resets, endpoint.rewinds),
+            f"VALUES (?, ?, {seq[0]}, ?, ?) ON CONFLICT (endpoint_id) DO NOTHING",
+            (ident, str(endpoint.account_id), *seq[1], endpoint.resets, endpoint.rewinds),
         )
         fresh = "failing_seq = NULL, failing_since = NULL, failures = 0, next_attempt_at = 0"
         if endpoint.rewinds and endpoint.rewind_to is not None:
