@@ -214,6 +214,18 @@ class ExperiBase(Application[UUID]):
             return None
         return self.rows.load_any(cls, obj_id)
 
+    def stored(self, cls: type, obj_id: UUID) -> object | None:
+        """From its row if `cls` keeps one (see `from_row`), else from the event store;
+        None if neither has it."""
+        found: object = self.from_row(cls, obj_id)
+        if found is not None:
+            return found
+        try:
+            obj: object = self.repository.get(obj_id)
+        except AggregateNotFoundError:
+            return None
+        return obj
+
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
         if self.rows is not None and cls in self.rows.kinds() and not self._retrying():
@@ -233,12 +245,7 @@ class ExperiBase(Application[UUID]):
         return any(state.retry for state in _attempts(self))
 
     def get_typed(self, cls: type[A], obj_id: UUID, label: str) -> A:
-        obj: object = self.from_row(cls, obj_id)
-        if obj is None:
-            try:
-                obj = self.repository.get(obj_id)
-            except AggregateNotFoundError:
-                raise NotFound(f"{label} not found") from None
+        obj = self.stored(cls, obj_id)
         if not isinstance(obj, cls):
             raise NotFound(f"{label} not found")
         return obj

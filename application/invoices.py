@@ -8,8 +8,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
-
 from application.base import ExperiBase, operation_id, retry_on_conflict
 from domain.account import Account
 from domain.client import Client
@@ -94,12 +92,9 @@ class InvoiceCommands(ExperiBase):
         return counter, invoice
 
     def invoice_counter(self, account_id: UUID) -> InvoiceCounter:
-        counter: object = self.from_row(InvoiceCounter, counter_id(account_id))
+        counter = self.stored(InvoiceCounter, counter_id(account_id))
         if counter is None:
-            try:
-                counter = self.repository.get(counter_id(account_id))
-            except AggregateNotFoundError:
-                return InvoiceCounter(account_id=account_id)
+            return InvoiceCounter(account_id=account_id)
         if not isinstance(counter, InvoiceCounter):
             raise TypeError("invoice counter id collides with another aggregate")
         return counter

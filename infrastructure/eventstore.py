@@ -87,6 +87,10 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         assert self.inline is not None
         events = Identifier(self.datastore.schema, self.events_table_name)
         with self.datastore.get_connection() as conn:
+            lookup = (
+                f"(SELECT notification_id FROM {events.as_string(conn)} "
+                "WHERE originator_id = ? AND originator_version = ?)"
+            )
             inserted = conn.cursor()
             with conn.pipeline(), conn.transaction():
                 self._insert_stored_events(inserted, stored_events)
@@ -99,12 +103,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
                         )
                     )
                     seqs = [
-                        (
-                            f"(SELECT notification_id FROM {events.as_string(conn)} "
-                            "WHERE originator_id = ? AND originator_version = ?)",
-                            (e.originator_id, e.originator_version),
-                        )
-                        for e in stored_events
+                        (lookup, (e.originator_id, e.originator_version)) for e in stored_events
                     ]
                     self.inline.write(_PostgresCursor(curs), stored_events, seqs, prepared)
             return [row["notification_id"] for row in inserted.fetchall()]

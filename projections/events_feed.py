@@ -22,6 +22,7 @@ from eventsourcing.persistence import Notification
 from application.ports import Page, SqlCursor, SqlDatabase
 from domain.invoice import Invoice
 from projections import cursors
+from projections.aggregate_view import Seq
 from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
@@ -123,9 +124,7 @@ class EventsFeed:
     def insert(self, cur: SqlCursor, dialect: str, rows: Sequence[tuple[Any, ...]]) -> None:
         insert_rows(cur, dialect, self.table, COLUMNS, rows, "ON CONFLICT (seq) DO NOTHING")
 
-    def insert_saved(
-        self, cur: SqlCursor, rows: Sequence[tuple[tuple[str, tuple[Any, ...]], tuple[Any, ...]]]
-    ) -> None:
+    def insert_saved(self, cur: SqlCursor, rows: Sequence[tuple[Seq, tuple[Any, ...]]]) -> None:
         """A save's rows: each `seq` as SQL and its parameters, then the `body` columns."""
         if not rows:
             return

@@ -69,7 +69,7 @@ class InlineViews:
             (view, a, (a.version, view.codec.dump(a), *view.values(a, documents.get(a.id))))
             for view, a in rows
         ]
-        feed = self._feed(stored, aggregates, documents) if self.feed else []
+        feed = self._feed(self.feed, stored, aggregates, documents) if self.feed else []
         return Prepared([link_parts(event) for event in stored], values, feed)
 
     def write(
@@ -97,12 +97,12 @@ class InlineViews:
 
     def _feed(
         self,
+        feed: EventsFeed,
         stored: Sequence[StoredEvent],
         aggregates: Mapping[UUID, Any],
         documents: Mapping[UUID, bytes],
     ) -> list[tuple[Any, ...] | None]:
         """One feed row per event, with its resource as it stood right after it."""
-        assert self.feed is not None
         events = self.events()
         if len(events) != len(stored):
             logger.warning("the events feed follows the log for a save it could not match")
@@ -117,7 +117,7 @@ class InlineViews:
             if view is None or view.shape is None or aggregate_id not in documents:
                 rows.append(None)
             elif counts[aggregate_id] == 1:
-                rows.append(self.feed.body(event, aggregate, documents[aggregate_id]))
+                rows.append(feed.body(event, aggregate, documents[aggregate_id]))
             else:
                 # Several events of one aggregate in one save: each gets its own state,
                 # from the row as it stood before (its version says whether it still
@@ -128,19 +128,26 @@ class InlineViews:
                     rows.append(None)  # no row to start from: the projector writes it
                     continue
                 state = states[aggregate_id] = event.mutate(states[aggregate_id])
-                rows.append(self.feed.body(event, state, view.shape(state)))
+                rows.append(feed.body(event, state, view.shape(state)))
         return rows
 
     def _before(self, view: AggregateView, event: Any) -> Any:
         """The aggregate as its row holds it before this save (None before its first)."""
         if event.originator_version == 1:
             return None
-        row = self.db.statement(
-            f"SELECT version, state FROM {view.table} WHERE id = ?", (str(event.originator_id),)
-        )
+        row = self._row(view, event.originator_id)
         if row is None or row[0] != event.originator_version - 1:
             return _UNKNOWN
         return view.codec.load(event.originator_id, row[0], row[1])
+
+    def _row(
+        self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None
+    ) -> tuple[Any, ...] | None:
+        """(version, state) of the row, if it exists (and belongs to `account_id`)."""
+        sql = f"SELECT version, state FROM {view.table} WHERE id = ?"
+        if account_id is None:
+            return self.db.statement(sql, (str(obj_id),))
+        return self.db.statement(sql + " AND account_id = ?", (str(obj_id), str(account_id)))
 
     # The RowReader port (application/ports.py).
 
@@ -149,20 +156,13 @@ class InlineViews:
 
     def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None:
         view = self.by_class[cls]
-        row = self.db.statement(
-            f"SELECT version, state FROM {view.table} WHERE id = ? AND account_id = ?",
-            (str(obj_id), str(account_id)),
-        )
+        row = self._row(view, obj_id, account_id)
         return None if row is None else view.codec.load(obj_id, row[0], row[1])
 
     def load_any(self, cls: type, obj_id: UUID) -> Any | None:
         view = self.by_class.get(cls)
-        if view is None:
-            return None
-        row = self.db.statement(
-            f"SELECT version, state FROM {view.table} WHERE id = ?", (str(obj_id),)
-        )
-        return None if row is None else view.codec.load(obj_id, row[0], row[1])
+        row = None if view is None else self._row(view, obj_id)
+        return None if view is None or row is None else view.codec.load(obj_id, row[0], row[1])
 
 
 # PostgreSQL links each event to the link before it in the statement that inserts it,
