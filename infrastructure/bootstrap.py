@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from application.app import Experi
 from application.authentication import Authenticator
@@ -80,11 +82,28 @@ class Services:
         self.app.close()
 
 
+STARTUP_LOCK = UUID("6e2f8a4c-0b1d-4c39-9a57-3f1e2d4b5c60")  # creating the tables
+
+
 def build_services(
     settings: Settings, clock: Clock | None = None, *, documents: Documents
 ) -> Services:
     """Everything, built once. `documents` shapes each resource's API JSON, which the
     read models store with its events (the API layer provides it)."""
+    db = open_database(settings)
+    # Processes starting at once on PostgreSQL create their tables one at a time: two
+    # concurrent CREATE TABLE IF NOT EXISTS of one new table, or CREATE OR REPLACE
+    # FUNCTION, fail. SQLite's write lock already serialises them.
+    with db.hold(STARTUP_LOCK) if isinstance(db, PostgresDatabase) else nullcontext():
+        return _build(settings, clock, documents, db)
+
+
+def _build(
+    settings: Settings,
+    clock: Clock | None,
+    documents: Documents,
+    db: SQLiteDatabase | PostgresDatabase,
+) -> Services:
     app = Experi(
         event_store_env(settings),
         clock=clock,
@@ -99,7 +118,6 @@ def build_services(
     app.passwords = Argon2Passwords()
     app.email_from = settings.email_from
     app.delivery_policy = DeliveryPolicy(settings.email_max_attempts, settings.email_retry_seconds)
-    db = open_database(settings)
     app.send_quota = SqlSendQuota(
         db, settings.email_hourly_limit, settings.email_recipient_daily_limit
     )
