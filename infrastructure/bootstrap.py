@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from application.app import Experi
 from application.authentication import Authenticator
@@ -82,19 +80,13 @@ class Services:
         self.app.close()
 
 
-STARTUP_LOCK = UUID("6e2f8a4c-0b1d-4c39-9a57-3f1e2d4b5c60")  # creating the tables
-
-
 def build_services(
     settings: Settings, clock: Clock | None = None, *, documents: Documents
 ) -> Services:
     """Everything, built once. `documents` shapes each resource's API JSON, which the
     read models store with its events (the API layer provides it)."""
     db = open_database(settings)
-    # Processes starting at once on PostgreSQL create their tables one at a time: two
-    # concurrent CREATE TABLE IF NOT EXISTS of one new table, or CREATE OR REPLACE
-    # FUNCTION, fail. SQLite's write lock already serialises them.
-    with db.hold(STARTUP_LOCK) if isinstance(db, PostgresDatabase) else nullcontext():
+    with db.starting():  # processes starting at once set the store up one at a time
         return _build(settings, clock, documents, db)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 import zlib
@@ -48,6 +49,9 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, UNAVAILABLE_ERRORS)
 
 
+STARTUP_LOCK = UUID("6e2f8a4c-0b1d-4c39-9a57-3f1e2d4b5c60")  # setting a store up
+
+
 class SQLiteCursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
@@ -88,6 +92,16 @@ class SQLiteDatabase:
             with self._guard:
                 self._all.append(conn)
         return conn
+
+    @contextmanager
+    def starting(self) -> Iterator[None]:
+        """One process or thread at a time creates the tables and sets up the store:
+        on a new file, connections switching it to WAL at once fail with "database is
+        locked" before any busy timeout applies. A lock on a file beside the database
+        (flock: each open file conflicts, in this process too)."""
+        with open(self.path.with_name(self.path.name + ".start"), "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            yield  # closing the file releases the lock
 
     @contextmanager
     def transaction(self, *, lock: str | None = None) -> Iterator[SQLiteCursor]:
@@ -215,6 +229,14 @@ class PostgresDatabase:
                 key = zlib.crc32(f"{self.params.schema}:{lock}".encode())
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             yield PostgresCursor(cursor)
+
+    @contextmanager
+    def starting(self) -> Iterator[None]:
+        """One process at a time creates the tables and sets up the store: concurrent
+        CREATE TABLE IF NOT EXISTS of one new table, or CREATE OR REPLACE FUNCTION,
+        fail ("tuple concurrently updated", a duplicate pg_type key)."""
+        with self.hold(STARTUP_LOCK):
+            yield
 
     @contextmanager
     def hold(self, key: UUID) -> Iterator[None]:
