@@ -22,6 +22,7 @@ from application.ports import SqlCursor, SqlDatabase
 from projections.aggregate_view import AggregateView, name_of
 from projections.progress import Progress
 from projections.rebuild_batch import fold_batch
+from projections.toast import prefer_lz4
 
 logger = logging.getLogger("experi.projections")
 BATCH = 2_000
@@ -35,6 +36,12 @@ class View(Protocol):
     def create_statements(self, dialect: str) -> list[str]: ...
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None: ...
+
+
+def _tables_of(view: Any) -> set[str]:
+    """The tables a view writes: those a rebuild empties, and its main table."""
+    main = getattr(view, "table", None)
+    return {*getattr(view, "tables", ()), *([main] if isinstance(main, str) else [])}
 
 
 class Projector:
@@ -78,6 +85,8 @@ class Projector:
                         )
                 for statement in view.create_statements(self.db.dialect):
                     cur.execute(statement)
+            if self.db.dialect == "postgresql":
+                prefer_lz4(cur, sorted({t for view in self.views for t in _tables_of(view)}))
         self._settle_inline()
 
     def _settle_inline(self) -> None:
