@@ -3,21 +3,65 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from datetime import date
 from typing import Any
 
 from api import render
 from api.responses import encode
+from projections.invoices_view import as_of_day
+
+_KEPT = 256  # the most recent aggregates whose document is kept for their response
+
+
+class _Shaped:
+    """The document last shaped for each of the most recently saved aggregate objects,
+    by object and version: a command's response is the document its save just wrote,
+    not a second rendering (an invoice's document lists every payment it has had).
+    An object changes only through events, which raise its version, so a document
+    found for the same object at the same version is the one its state gives."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[int, tuple[weakref.ref[Any], int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, aggregate: Any, document: bytes) -> None:
+        with self._lock:
+            self._entries[id(aggregate)] = (weakref.ref(aggregate), aggregate.version, document)
+            self._entries.move_to_end(id(aggregate))
+            while len(self._entries) > _KEPT:
+                self._entries.popitem(last=False)
+
+    def get(self, aggregate: Any) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(id(aggregate))
+        if entry is None or entry[1] != aggregate.version or entry[0]() is not aggregate:
+            return None
+        return entry[2]
+
+
+_SHAPED = _Shaped()
 
 
 class ApiDocuments:
     def invoice(self, invoice: Any) -> bytes:
         # No day is before date.min, so the stored document says `isOverdue: false`;
         # reads set it for the day they are made.
-        return encode(render.invoice(invoice, date.min))
+        document = encode(render.invoice(invoice, date.min))
+        _SHAPED.put(invoice, document)
+        return document
 
     def client(self, client: Any) -> bytes:
         return encode(render.client(client))
 
     def recurring(self, template: Any) -> bytes:
         return encode(render.recurring(template))
+
+
+def invoice_document(invoice: Any, today: date) -> bytes:
+    """The invoice as a command left it, `isOverdue` as of `today`: the document its
+    save wrote when there is one (see `_Shaped`), else shaped now."""
+    document = _SHAPED.get(invoice) or ApiDocuments().invoice(invoice)
+    return as_of_day(document, invoice.status, invoice.due_date.isoformat(), today)

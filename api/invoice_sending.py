@@ -9,11 +9,12 @@ from litestar import Controller, Response, get, post
 from litestar.openapi.spec import Example, OpenAPIFormat
 from litestar.params import Body, FromPath, ParameterKwarg
 
-from api import render
 from api.context import AppServices, Caller, EventMeta, run
+from api.documents import invoice_document
 from api.examples import SEND_EXAMPLE
 from api.openapi import POSTED, WITH_BODY, contract
 from api.requests import SendRequest
+from api.responses import stored
 from api.schemas import InvoiceOut
 
 PdfBytes = Annotated[bytes, ParameterKwarg(format=OpenAPIFormat.BINARY)]
@@ -39,7 +40,7 @@ class InvoiceSendingController(Controller):
         principal: Caller,
         meta: EventMeta,
         data: Send = None,
-    ) -> InvoiceOut:
+    ) -> Response[InvoiceOut]:
         fields = data or SendRequest()
         invoice = await run(
             services.app.send_invoice,
@@ -51,7 +52,7 @@ class InvoiceSendingController(Controller):
             meta=meta,
         )
         services.outbox.wake()
-        return render.invoice(invoice, services.app.clock.now().date())
+        return stored(invoice_document(invoice, services.app.clock.now().date()))
 
     @get(
         "/{invoice_id:uuid}/pdf",

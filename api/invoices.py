@@ -16,6 +16,7 @@ from msgspec import UNSET
 from api import render
 from api.audit import audit_list
 from api.context import AppServices, Caller, EventMeta, run
+from api.documents import invoice_document
 from api.examples import INVOICE_EXAMPLE, INVOICE_RESPONSE_EXAMPLE, PAYMENT_EXAMPLE
 from api.openapi import POSTED, WITH_BODY, contract
 from api.queries import AsOfQuery, InvoiceQuery, PageQuery, provide
@@ -75,9 +76,10 @@ class InvoiceController(Controller):
         new = NewInvoice(**fields)
         invoice = await run(services.app.create_invoice, principal.account_id, new, meta)
         return ExperiResponse(
-            render.invoice(invoice, services.app.clock.now().date()),
+            invoice_document(invoice, services.app.clock.now().date()),
             status_code=201,
             headers={"Location": f"/api/v1/invoices/{invoice.id}"},
+            media_type="application/json",
         )
 
     @get(
@@ -171,11 +173,11 @@ class InvoiceController(Controller):
         services: AppServices,
         principal: Caller,
         meta: EventMeta,
-    ) -> InvoiceOut:
+    ) -> Response[InvoiceOut]:
         changes = invoice_changes(data)
         app = services.app
         invoice = await run(app.update_invoice, principal.account_id, invoice_id, changes, meta)
-        return render.invoice(invoice, app.clock.now().date())
+        return stored(invoice_document(invoice, app.clock.now().date()))
 
     @post(
         "/{invoice_id:uuid}/paid",
@@ -192,7 +194,7 @@ class InvoiceController(Controller):
         principal: Caller,
         meta: EventMeta,
         data: Payment = None,
-    ) -> InvoiceOut:
+    ) -> Response[InvoiceOut]:
         payment = data or PaymentCreate()
         invoice, _ = await run(
             services.app.record_payment,
@@ -204,7 +206,7 @@ class InvoiceController(Controller):
             reference=payment.reference,
             meta=meta,
         )
-        return render.invoice(invoice, services.app.clock.now().date())
+        return stored(invoice_document(invoice, services.app.clock.now().date()))
 
     @post(
         "/{invoice_id:uuid}/void",
@@ -219,6 +221,6 @@ class InvoiceController(Controller):
         principal: Caller,
         meta: EventMeta,
         data: JSONBody[NoFields | None] = None,
-    ) -> InvoiceOut:
+    ) -> Response[InvoiceOut]:
         invoice = await run(services.app.void_invoice, principal.account_id, invoice_id, meta)
-        return render.invoice(invoice, services.app.clock.now().date())
+        return stored(invoice_document(invoice, services.app.clock.now().date()))

@@ -128,7 +128,9 @@ class InlineViews:
                     rows.append(None)  # no row to start from: the projector writes it
                     continue
                 state = states[aggregate_id] = event.mutate(states[aggregate_id])
-                rows.append(feed.body(event, state, view.shape(state)))
+                last = event.originator_version == aggregate.version  # shaped already
+                document = documents[aggregate_id] if last else view.shape(state)
+                rows.append(feed.body(event, state, document))
         return rows
 
     def _before(self, view: AggregateView, event: Any) -> Any:
