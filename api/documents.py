@@ -13,13 +13,14 @@ from api import render
 from api.responses import encode
 from projections.invoices_view import as_of_day
 
-_KEPT = 256  # the most recent aggregates whose document is kept for their response
+_KEPT = 64  # saves whose response has not yet been made (a few per thread at most)
 
 
 class _Shaped:
     """The document last shaped for each of the most recently saved aggregate objects,
-    by object and version: a command's response is the document its save just wrote,
-    not a second rendering (an invoice's document lists every payment it has had).
+    by object and version, until its response takes it: a command's response is the
+    document its save just wrote, not a second rendering (an invoice's document lists
+    every payment it has had).
     An object changes only through events, which raise its version, so a document
     found for the same object at the same version is the one its state gives."""
 
@@ -34,9 +35,9 @@ class _Shaped:
             while len(self._entries) > _KEPT:
                 self._entries.popitem(last=False)
 
-    def get(self, aggregate: Any) -> bytes | None:
+    def take(self, aggregate: Any) -> bytes | None:
         with self._lock:
-            entry = self._entries.get(id(aggregate))
+            entry = self._entries.pop(id(aggregate), None)
         if entry is None or entry[1] != aggregate.version or entry[0]() is not aggregate:
             return None
         return entry[2]
@@ -63,5 +64,5 @@ class ApiDocuments:
 def invoice_document(invoice: Any, today: date) -> bytes:
     """The invoice as a command left it, `isOverdue` as of `today`: the document its
     save wrote when there is one (see `_Shaped`), else shaped now."""
-    document = _SHAPED.get(invoice) or ApiDocuments().invoice(invoice)
+    document = _SHAPED.take(invoice) or ApiDocuments().invoice(invoice)
     return as_of_day(document, invoice.status, invoice.due_date.isoformat(), today)

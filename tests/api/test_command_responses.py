@@ -70,11 +70,13 @@ def test_a_document_is_reused_only_for_the_same_object_at_the_same_version(
     shaped = _Shaped()
     document = ApiDocuments().invoice(invoice)
     shaped.put(invoice, document)
-    assert shaped.get(invoice) == document
     # The same invoice loaded again is another object: it is shaped afresh.
-    assert shaped.get(app.get_invoice(tenant.account_id, invoice.id)) is None
+    assert shaped.take(app.get_invoice(tenant.account_id, invoice.id)) is None
+    assert shaped.take(invoice) == document
+    assert shaped.take(invoice) is None  # taken by its response
+    shaped.put(invoice, document)
     invoice.record_payment(uuid4(), Decimal(10), date.today(), None, None, app.clock.now(), META)
-    assert shaped.get(invoice) is None  # changed since: its version moved on
+    assert shaped.take(invoice) is None  # changed since: its version moved on
 
 
 def test_a_payment_shapes_its_invoice_once(client: Api, tenant: Tenant, monkeypatch: Any) -> None:
