@@ -128,7 +128,7 @@ class InlineViews:
                     rows.append(None)  # no row to start from: the projector writes it
                     continue
                 state = states[aggregate_id] = event.mutate(states[aggregate_id])
-                last = event.originator_version == aggregate.version  # shaped already
+                last = event.originator_version == getattr(aggregate, "version", None)
                 document = documents[aggregate_id] if last else view.shape(state)
                 rows.append(feed.body(event, state, document))
         return rows
