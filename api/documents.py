@@ -46,11 +46,15 @@ class _Shaped:
 _SHAPED = _Shaped()
 
 
+def _invoice(invoice: Any) -> bytes:
+    # No day is before date.min, so the stored document says `isOverdue: false`;
+    # reads set it for the day they are made.
+    return encode(render.invoice(invoice, date.min))
+
+
 class ApiDocuments:
     def invoice(self, invoice: Any) -> bytes:
-        # No day is before date.min, so the stored document says `isOverdue: false`;
-        # reads set it for the day they are made.
-        document = encode(render.invoice(invoice, date.min))
+        document = _invoice(invoice)
         _SHAPED.put(invoice, document)
         return document
 
@@ -64,5 +68,5 @@ class ApiDocuments:
 def invoice_document(invoice: Any, today: date) -> bytes:
     """The invoice as a command left it, `isOverdue` as of `today`: the document its
     save wrote when there is one (see `_Shaped`), else shaped now."""
-    document = _SHAPED.take(invoice) or ApiDocuments().invoice(invoice)
+    document = _SHAPED.take(invoice) or _invoice(invoice)
     return as_of_day(document, invoice.status, invoice.due_date.isoformat(), today)

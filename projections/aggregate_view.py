@@ -17,10 +17,6 @@ from projections.state import StateCodec
 Seq = tuple[str, tuple[Any, ...]]
 
 
-def as_seq(seq: int | Seq) -> Seq:
-    return ("?", (seq,)) if isinstance(seq, int) else seq
-
-
 class AggregateView:
     """Subclasses name the table, the aggregate class and the indexed columns; a view
     given a `shape` also keeps the resource's API document in a `document` column.
@@ -43,11 +39,13 @@ class AggregateView:
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def values(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
-        """The row's columns after `version` and `state`, in the order of `names`."""
-        if self.shape is None:
-            return self.row_values(aggregate)
-        return (*self.row_values(aggregate), document or self.shape(aggregate))
+    def row(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
+        """(version, state, *columns in the order of `names`): what the aggregate's row
+        holds after `id` and `seq`; `document` if it is shaped already."""
+        columns = self.row_values(aggregate)
+        if self.shape is not None:
+            columns = (*columns, document or self.shape(aggregate))
+        return (aggregate.version, self.codec.dump(aggregate), *columns)
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         if not isinstance(event, self.aggregate_event):
@@ -63,7 +61,7 @@ class AggregateView:
             return  # already applied
         current = None if row is None else self.codec.load(aggregate_id, row[0], row[1])
         aggregate = event.mutate(current)
-        values = (aggregate.version, self.codec.dump(aggregate), *self.values(aggregate))
+        values = self.row(aggregate)
         names = ("version", "state", *self.names)
         if row is None:
             placeholders = ", ".join("?" for _ in range(len(names) + 2))
@@ -78,21 +76,12 @@ class AggregateView:
                 (*values, str(aggregate_id)),
             )
 
-    def upsert(
-        self,
-        cur: SqlCursor,
-        aggregate: Any,
-        seq: int | Seq,
-        document: bytes | None = None,
-        row: tuple[Any, ...] | None = None,
-    ) -> None:
-        """Write the aggregate's row as it now stands (inline, or in a rebuild). `seq`
-        counts only for a new row; an older version never overwrites a newer one.
-        `row` is (version, state, *columns of `names`) if already worked out."""
-        if row is None:
-            row = (aggregate.version, self.codec.dump(aggregate), *self.values(aggregate, document))
+    def upsert(self, cur: SqlCursor, aggregate: Any, seq: Seq, row: tuple[Any, ...]) -> None:
+        """Write the aggregate's `row` (see `row`) as it now stands, inline with its
+        events. `seq` counts only for a new row; an older version never overwrites a
+        newer one."""
         names = ("version", "state", *self.names)
-        seq_sql, seq_params = as_seq(seq)
+        seq_sql, seq_params = seq
         marks = ", ".join(("?", seq_sql, *("?" for _ in names)))
         updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
         cur.execute(

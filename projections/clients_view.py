@@ -11,7 +11,7 @@ from eventsourcing.persistence import Notification
 from application.ports import Page, SqlCursor
 from domain.client import Client
 from projections import cursors
-from projections.aggregate_view import AggregateView, blob_type, document_column
+from projections.aggregate_view import AggregateView, Seq, blob_type, document_column
 from projections.plans import Plan
 
 
@@ -48,8 +48,8 @@ class ClientsView(AggregateView):
             (details.get("email") or "").lower() or None,
         )
 
-    def upsert(self, cur: SqlCursor, aggregate: Any, *args: Any, **kwargs: Any) -> None:
-        super().upsert(cur, aggregate, *args, **kwargs)
+    def upsert(self, cur: SqlCursor, aggregate: Any, seq: Seq, row: tuple[Any, ...]) -> None:
+        super().upsert(cur, aggregate, seq, row)
         if aggregate.archived_at is not None:
             cur.execute(
                 f"INSERT INTO {self.archived_table} (id, account_id) VALUES (?, ?) "

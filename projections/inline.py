@@ -65,10 +65,7 @@ class InlineViews:
         ]
         # Each document is shaped once: for its row and for the feed.
         documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
-        values = [
-            (view, a, (a.version, view.codec.dump(a), *view.values(a, documents.get(a.id))))
-            for view, a in rows
-        ]
+        values = [(view, a, view.row(a, documents.get(a.id))) for view, a in rows]
         feed = self._feed(self.feed, stored, aggregates, documents) if self.feed else []
         return Prepared([link_parts(event) for event in stored], values, feed)
 
@@ -93,7 +90,7 @@ class InlineViews:
             first.setdefault(event.originator_id, seq)
         for view, aggregate, row in prepared.rows:
             if aggregate.id in first:
-                view.upsert(cur, aggregate, first[aggregate.id], row=row)
+                view.upsert(cur, aggregate, first[aggregate.id], row)
 
     def _feed(
         self,

@@ -46,8 +46,8 @@ def fold_batch(
     by_view: dict[str, tuple[AggregateView, list[tuple[Any, ...]]]] = {}
     for aggregate_id, view in touched.items():
         aggregate, seq = memo[aggregate_id]
-        row = (str(aggregate_id), seq, aggregate.version, view.codec.dump(aggregate))
-        by_view.setdefault(view.table, (view, []))[1].append((*row, *view.values(aggregate)))
+        row = (str(aggregate_id), seq, *view.row(aggregate))
+        by_view.setdefault(view.table, (view, []))[1].append(row)
     for view, rows in by_view.values():
         _upsert_rows(cur, dialect, view, rows)
     while len(memo) > MEMO_SIZE:

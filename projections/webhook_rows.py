@@ -15,7 +15,7 @@ from uuid import UUID
 from application.ports import Page, SqlCursor, SqlDatabase
 from domain.webhook_endpoint import WebhookEndpoint
 from projections import cursors
-from projections.aggregate_view import AggregateView, Seq, as_seq, blob_type
+from projections.aggregate_view import AggregateView, Seq, blob_type
 from projections.plans import run_plan
 
 DELETED = "deleted"  # the row status of a deleted endpoint (never listed or delivered to)
@@ -68,11 +68,9 @@ class WebhookEndpointsView(AggregateView):
         status = DELETED if endpoint.is_deleted else endpoint.status
         return (str(endpoint.account_id), status)
 
-    def upsert(
-        self, cur: SqlCursor, aggregate: Any, seq: int | Seq, *args: Any, **kwargs: Any
-    ) -> None:
-        super().upsert(cur, aggregate, seq, *args, **kwargs)
-        self._keep_cursor(cur, aggregate, as_seq(seq))
+    def upsert(self, cur: SqlCursor, aggregate: Any, seq: Seq, row: tuple[Any, ...]) -> None:
+        super().upsert(cur, aggregate, seq, row)
+        self._keep_cursor(cur, aggregate, seq)
 
     def _keep_cursor(self, cur: SqlCursor, endpoint: Any, seq: Seq) -> None:
         """Open the endpoint's cursor, and apply its replays and resets, once each.
