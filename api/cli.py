@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+from api.documents import ApiDocuments
 from api.services import build_services
 from domain.account import PRO, PROFILE_FIELDS, Account
 from domain.errors import DomainError
 from domain.meta import system_meta
 from infrastructure.bootstrap import Services
+from infrastructure.rebuild_helpers import in_processes
 from infrastructure.settings import Settings
 from infrastructure.signing import Digest
 from projections.audit_chain import account_ids
@@ -284,7 +286,8 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 def cmd_projections_rebuild(_: argparse.Namespace) -> int:
     s = open_services()
     try:
-        s.projector.rebuild()
+        # On PostgreSQL the audit views are rebuilt in a second process, beside the rows.
+        s.projector.rebuild(elsewhere=in_processes(s.settings, ApiDocuments))
         position = s.projector.position()
     finally:
         s.close()

@@ -67,8 +67,11 @@ class SqlDatabase(Protocol):
 
     dialect: str  # "sqlite" or "postgresql"
 
-    def transaction(self, *, lock: str | None = None) -> AbstractContextManager[SqlCursor]:
-        """A transaction; with `lock`, one holder of that name at a time across processes."""
+    def transaction(
+        self, *, lock: str | tuple[str, ...] | None = None
+    ) -> AbstractContextManager[SqlCursor]:
+        """A transaction; with `lock`, one holder of that name (of each name, taken in
+        the order given) at a time across processes."""
         ...
 
     def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:

@@ -17,9 +17,11 @@ import tempfile
 import time
 from contextlib import ExitStack
 
+from api.documents import ApiDocuments
 from api.services import build_services
 from bench.seed import seed_account, seed_invoices
 from bench.throughput import throwaway_database
+from infrastructure.rebuild_helpers import in_processes
 from infrastructure.settings import Settings
 
 
@@ -30,6 +32,9 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=3, help="per invoice")
     parser.add_argument("--backend", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--one-process", action="store_true", help="no helper process for the audit views"
+    )
     parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
@@ -58,7 +63,9 @@ def main() -> None:
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        s.projector.rebuild()
+        s.projector.rebuild(
+            elsewhere=None if args.one_process else in_processes(s.settings, ApiDocuments)
+        )
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started

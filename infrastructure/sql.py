@@ -104,7 +104,7 @@ class SQLiteDatabase:
             yield  # closing the file releases the lock
 
     @contextmanager
-    def transaction(self, *, lock: str | None = None) -> Iterator[SQLiteCursor]:
+    def transaction(self, *, lock: str | tuple[str, ...] | None = None) -> Iterator[SQLiteCursor]:
         conn = self._connection()
         cursor = conn.cursor()
         cursor.execute("BEGIN IMMEDIATE" if lock else "BEGIN")
@@ -223,10 +223,10 @@ class PostgresDatabase:
         await self.reads.close()
 
     @contextmanager
-    def transaction(self, *, lock: str | None = None) -> Iterator[PostgresCursor]:
+    def transaction(self, *, lock: str | tuple[str, ...] | None = None) -> Iterator[PostgresCursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-            if lock:
-                key = zlib.crc32(f"{self.params.schema}:{lock}".encode())
+            for name in (lock,) if isinstance(lock, str) else lock or ():
+                key = zlib.crc32(f"{self.params.schema}:{name}".encode())
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
             yield PostgresCursor(cursor)
 

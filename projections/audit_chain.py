@@ -135,6 +135,7 @@ class AccountChainView:
     tracking, so a store that predates it is chained from its first event)."""
 
     tables: Sequence[str] = ()  # a rebuild never rewrites the chain
+    group = "audit"  # with AuditView, whose entity owners it reads
     dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
     def create_statements(self, dialect: str) -> list[str]:
@@ -154,7 +155,11 @@ class AccountChainView:
         """What the batch reads, before any view writes: chained events and owners."""
         from projections.audit_batch import resolve_owners, seq_range
 
-        return seq_range(cur, "audit_account_chain", batch), resolve_owners(cur, batch)
+        chained = seq_range(cur, "audit_account_chain", batch)
+        if all(n.id in chained for n, e in batch if is_audited(e)):
+            # Nothing to chain (a rebuild passing chained events): owners go unused.
+            return chained, [(None, None)] * len(batch)
+        return chained, resolve_owners(cur, batch)
 
     def apply_batch(self, cur: SqlCursor, batch: Any, after: int, prepared: Any) -> None:
         """Chain the audited events after `after` that are not chained yet, in order."""

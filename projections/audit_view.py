@@ -8,7 +8,6 @@ Entries never hold secrets: see `redact`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
@@ -18,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
@@ -49,6 +49,7 @@ SECRET_NAME = re.compile(r"hash|secret|passw|token|credential|private|salt", re.
 SECRET_VALUE = re.compile(r"^\$(argon2(id|i|d)?|2[abxy]?|scrypt|pbkdf2[-\w]*|[1567y]|gy)\$")
 API_KEY_TEXT = re.compile(r"exp_live_[0-9a-fA-F-]{8,}_[0-9a-fA-F]{16,}")
 REDACTED = "[redacted]"
+_SORTED = msgspec.json.Encoder(order="sorted")  # an entry's data, keys in order
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -149,6 +150,7 @@ AUDIT_COLUMNS = (
 
 class AuditView:
     tables: Sequence[str] = ("view_audit", "audit_entities")
+    group = "audit"  # followed apart from the rows (a rebuild runs it in its own process)
     dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
     def create_statements(self, dialect: str) -> list[str]:
@@ -229,5 +231,5 @@ class AuditView:
             meta.get("requestId"),
             meta.get("ip"),
             meta.get("userAgent"),
-            json.dumps(entry_data(data), sort_keys=True),
+            _SORTED.encode(entry_data(data)).decode(),
         )

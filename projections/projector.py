@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -28,14 +29,34 @@ logger = logging.getLogger("experi.projections")
 BATCH = 2_000
 INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
 REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
+Batch = tuple[int, list[tuple[Notification, Any]]]  # where a read started, and its events
 
 
 class View(Protocol):
-    tables: Sequence[str]
+    tables: Sequence[str]  # what a rebuild empties
 
     def create_statements(self, dialect: str) -> list[str]: ...
 
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None: ...
+
+
+def group_of(view: Any) -> str:
+    """The views of a group follow the log together, under the group's own lock; a
+    rebuild on PostgreSQL runs each group in its own process."""
+    return str(getattr(view, "group", "rows"))
+
+
+def locks_of(views: Sequence[Any]) -> tuple[str, ...]:
+    """The locks of the views' groups, always taken in this order (no deadlock)."""
+    return tuple(sorted({f"projections.{group_of(view)}" for view in views}))
+
+
+class Helper(Protocol):
+    """A group of views being followed somewhere else (another process)."""
+
+    def wait(self, seconds: float) -> bool:
+        """Whether it has finished; raises if it failed."""
+        ...
 
 
 def _tables_of(view: Any) -> set[str]:
@@ -59,7 +80,7 @@ class Projector:
         self.views: list[Any] = [*self.inline, *self.followers]
 
     def setup(self) -> None:
-        with self.db.transaction(lock="projections") as cur:
+        with self.db.transaction(lock=locks_of(self.views)) as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -109,8 +130,7 @@ class Projector:
     def position(self) -> int:
         """How far every view has got: the following views' least position (the inline
         views hold every committed event by construction)."""
-        with self.db.transaction() as cur:
-            return min(self._positions(cur, self.followers).values(), default=0)
+        return self.position_of(self.followers)
 
     def lag(self) -> int:
         """How many stored events the following views have yet to apply."""
@@ -142,25 +162,46 @@ class Projector:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         memo: dict[UUID, tuple[Any, int]] = {}
-        while True:
-            last, more = self._apply_batch(views, stop, memo)
-            if progress is not None and last:
-                progress(last)
-            if not more:
-                return
+        # On PostgreSQL the next batch is read and decoded while this one is written:
+        # the writes wait on the server, which leaves the interpreter free.
+        with ThreadPoolExecutor(1, thread_name_prefix="projections") as pool:
+            reader = pool if self.db.dialect == "postgresql" else None
+            ahead: Future[Batch] | None = None
+            while True:
+                last, more, ahead = self._apply_batch(views, stop, memo, ahead, reader)
+                if progress is not None and last:
+                    progress(last)
+                if not more:
+                    return
+
+    def _read(self, start: int, stop: int | None) -> Batch:
+        """The decoded events after `start` (at most a batch), with `start`."""
+        notifications = self.app.recorder.select_notifications(
+            start=start, limit=BATCH, stop=stop, inclusive_of_start=False
+        )
+        return start, [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
 
     def _apply_batch(
-        self, views: Sequence[Any], stop: int | None, memo: dict[UUID, tuple[Any, int]]
-    ) -> tuple[int, bool]:
-        with self.db.transaction(lock="projections") as cur:
+        self,
+        views: Sequence[Any],
+        stop: int | None,
+        memo: dict[UUID, tuple[Any, int]],
+        ahead: Future[Batch] | None = None,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> tuple[int, bool, Future[Batch] | None]:
+        with self.db.transaction(lock=locks_of(views)) as cur:
             positions = self._positions(cur, views)
             start = min(positions.values(), default=0)
             if stop is not None and start >= stop:
-                return 0, False
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=BATCH, stop=stop, inclusive_of_start=False
-            )
-            events = [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+                return 0, False, None
+            read = ahead.result() if ahead is not None else None
+            # A batch read ahead counts only if it starts where the views stand now.
+            _, events = read if read is not None and read[0] == start else self._read(start, stop)
+            notifications = [n for n, _ in events]
+            if pool is not None and len(events) == BATCH:
+                ahead = pool.submit(self._read, notifications[-1].id, stop)
+            else:
+                ahead = None
             inline = [v for v in views if isinstance(v, AggregateView)]
             if inline:
                 fold_batch(cur, inline, positions, events, memo, self.db.dialect)
@@ -186,14 +227,21 @@ class Projector:
                             "UPDATE projection_tracking SET position = ? WHERE name = ?",
                             (last, name_of(view)),
                         )
-                return last, len(notifications) == BATCH
-            return 0, False
+                return last, len(notifications) == BATCH, ahead
+            return 0, False, None
 
-    def rebuild(self, progress: Progress | None = None) -> None:
+    def rebuild(
+        self,
+        progress: Progress | None = None,
+        elsewhere: Callable[[str], Helper] | None = None,
+    ) -> None:
         """Empty the views and apply the whole event stream again. An interrupted
-        rebuild resumes where it stopped when run again."""
+        rebuild resumes where it stopped when run again. `elsewhere` starts following
+        a group of views in another process: on PostgreSQL every group but the first
+        is rebuilt that way, alongside this one."""
         latest = self.app.recorder.max_notification_id() or 0
-        with self.db.transaction(lock="projections") as cur:
+        everything = locks_of(self.views)
+        with self.db.transaction(lock=everything) as cur:
             marks = self._marks(cur)
             if REBUILDING not in marks:
                 for view in self.views:
@@ -209,7 +257,28 @@ class Projector:
                 start = min(self._positions(cur, self.views).values(), default=0)
         bar = progress or Progress()
         bar.start(start, latest)
-        self._follow(self.views, progress=bar.update)
-        with self.db.transaction(lock="projections") as cur:
+        groups: dict[str, list[Any]] = {}
+        for view in self.views:
+            groups.setdefault(group_of(view), []).append(view)
+        here = list(self.views)
+        helpers: list[Helper] = []
+        if elsewhere is not None and self.db.dialect == "postgresql" and len(groups) > 1:
+            first, *others = groups
+            here = groups[first]
+            helpers = [elsewhere(group) for group in others]
+        self._follow(here, progress=lambda _: bar.update(self.position_of(self.views)))
+        for helper in helpers:
+            while not helper.wait(0.5):
+                bar.update(self.position_of(self.views))
+        with self.db.transaction(lock=everything) as cur:
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
         bar.finish()
+
+    def follow_group(self, group: str) -> None:
+        """Apply every stored event to one group's views (a rebuild's helper)."""
+        self._follow([view for view in self.views if group_of(view) == group])
+
+    def position_of(self, views: Sequence[Any]) -> int:
+        """The least position of `views`."""
+        with self.db.transaction() as cur:
+            return min(self._positions(cur, views).values(), default=0)
