@@ -87,7 +87,7 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
     bar = Progress(io.StringIO())
     services.projector.rebuild(bar)
     assert "resuming after event" in bar.stream.getvalue()  # type: ignore[attr-defined]
-    assert contents(services) == populated
+    assert contents(services) == before
     assert projector_module.REBUILDING not in positions(services)
 
 
