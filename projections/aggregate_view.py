@@ -104,6 +104,18 @@ class AggregateView:
         return [self.codec.load(UUID(r[0]), r[1], r[2]) for r in rows]
 
 
+class AccountKeyedView(AggregateView):
+    """A view whose one indexed column is the account that owns the aggregate."""
+
+    columns = ("account_id",)
+
+    def create_statements(self, dialect: str) -> list[str]:
+        return state_table(self.table, dialect, "account_id TEXT NOT NULL")
+
+    def row_values(self, aggregate: Any) -> tuple[Any, ...]:
+        return (str(aggregate.account_id),)
+
+
 def blob_type(dialect: str) -> str:
     return "BYTEA" if dialect == "postgresql" else "BLOB"
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from application.ports import SqlDatabase
 from domain.account import Account, ApiKey
-from projections.aggregate_view import AggregateView, state_table
+from projections.aggregate_view import AccountKeyedView, AggregateView, state_table
 
 
 class AccountsView(AggregateView):
@@ -30,20 +30,16 @@ class AccountsView(AggregateView):
             return self.load_rows(cur.fetchall())
 
 
-class ApiKeysView(AggregateView):
+class ApiKeysView(AccountKeyedView):
     table = "view_api_keys"
     aggregate_class = ApiKey
     aggregate_event = ApiKey.Event
-    columns = ("account_id",)
 
     def create_statements(self, dialect: str) -> list[str]:
         return [
-            *state_table(self.table, dialect, "account_id TEXT NOT NULL"),
+            *super().create_statements(dialect),
             f"CREATE INDEX IF NOT EXISTS {self.table}_account ON {self.table} (account_id, seq)",
         ]
-
-    def row_values(self, key: Any) -> tuple[Any, ...]:
-        return (str(key.account_id),)
 
     def of_account(self, db: SqlDatabase, account_id: UUID) -> list[Any]:
         with db.transaction() as cur:

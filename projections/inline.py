@@ -154,14 +154,15 @@ class InlineViews:
         return self._kinds
 
     def load(self, cls: type, account_id: UUID, obj_id: UUID) -> Any | None:
-        view = self.by_class[cls]
-        row = self._row(view, obj_id, account_id)
-        return None if row is None else view.codec.load(obj_id, row[0], row[1])
+        return self._load(self.by_class[cls], obj_id, account_id)
 
     def load_any(self, cls: type, obj_id: UUID) -> Any | None:
         view = self.by_class.get(cls)
-        row = None if view is None else self._row(view, obj_id)
-        return None if view is None or row is None else view.codec.load(obj_id, row[0], row[1])
+        return None if view is None else self._load(view, obj_id)
+
+    def _load(self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None) -> Any:
+        row = self._row(view, obj_id, account_id)
+        return None if row is None else view.codec.load(obj_id, row[0], row[1])
 
 
 # PostgreSQL links each event to the link before it in the statement that inserts it,

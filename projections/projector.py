@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor, SqlDatabase
 from projections.aggregate_view import AggregateView, name_of
+from projections.batch_reader import BatchReader
 from projections.progress import Progress
 from projections.rebuild_batch import fold_batch
 from projections.toast import prefer_lz4
@@ -29,7 +29,6 @@ logger = logging.getLogger("experi.projections")
 BATCH = 2_000
 INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
 REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
-Batch = tuple[int, list[tuple[Notification, Any]]]  # where a read started, and its events
 
 
 class View(Protocol):
@@ -162,46 +161,31 @@ class Projector:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         memo: dict[UUID, tuple[Any, int]] = {}
-        # On PostgreSQL the next batch is read and decoded while this one is written:
-        # the writes wait on the server, which leaves the interpreter free.
-        with ThreadPoolExecutor(1, thread_name_prefix="projections") as pool:
-            reader = pool if self.db.dialect == "postgresql" else None
-            ahead: Future[Batch] | None = None
+        reader = BatchReader(self.app, BATCH, ahead=self.db.dialect == "postgresql")
+        try:
             while True:
-                last, more, ahead = self._apply_batch(views, stop, memo, ahead, reader)
+                last, more = self._apply_batch(views, stop, memo, reader)
                 if progress is not None and last:
                     progress(last)
                 if not more:
                     return
-
-    def _read(self, start: int, stop: int | None) -> Batch:
-        """The decoded events after `start` (at most a batch), with `start`."""
-        notifications = self.app.recorder.select_notifications(
-            start=start, limit=BATCH, stop=stop, inclusive_of_start=False
-        )
-        return start, [(n, self.app.mapper.to_domain_event(n)) for n in notifications]
+        finally:
+            reader.close()
 
     def _apply_batch(
         self,
         views: Sequence[Any],
         stop: int | None,
         memo: dict[UUID, tuple[Any, int]],
-        ahead: Future[Batch] | None = None,
-        pool: ThreadPoolExecutor | None = None,
-    ) -> tuple[int, bool, Future[Batch] | None]:
+        reader: BatchReader,
+    ) -> tuple[int, bool]:
         with self.db.transaction(lock=locks_of(views)) as cur:
             positions = self._positions(cur, views)
             start = min(positions.values(), default=0)
             if stop is not None and start >= stop:
-                return 0, False, None
-            read = ahead.result() if ahead is not None else None
-            # A batch read ahead counts only if it starts where the views stand now.
-            _, events = read if read is not None and read[0] == start else self._read(start, stop)
+                return 0, False
+            events = reader.read(start, stop)
             notifications = [n for n, _ in events]
-            if pool is not None and len(events) == BATCH:
-                ahead = pool.submit(self._read, notifications[-1].id, stop)
-            else:
-                ahead = None
             inline = [v for v in views if isinstance(v, AggregateView)]
             if inline:
                 fold_batch(cur, inline, positions, events, memo, self.db.dialect)
@@ -227,8 +211,8 @@ class Projector:
                             "UPDATE projection_tracking SET position = ? WHERE name = ?",
                             (last, name_of(view)),
                         )
-                return last, len(notifications) == BATCH, ahead
-            return 0, False, None
+                return last, len(notifications) == BATCH
+            return 0, False
 
     def rebuild(
         self,
@@ -257,9 +241,7 @@ class Projector:
                 start = min(self._positions(cur, self.views).values(), default=0)
         bar = progress or Progress()
         bar.start(start, latest)
-        groups: dict[str, list[Any]] = {}
-        for view in self.views:
-            groups.setdefault(group_of(view), []).append(view)
+        groups = self._groups()
         here = list(self.views)
         helpers: list[Helper] = []
         if elsewhere is not None and self.db.dialect == "postgresql" and len(groups) > 1:
@@ -276,7 +258,14 @@ class Projector:
 
     def follow_group(self, group: str) -> None:
         """Apply every stored event to one group's views (a rebuild's helper)."""
-        self._follow([view for view in self.views if group_of(view) == group])
+        self._follow(self._groups()[group])
+
+    def _groups(self) -> dict[str, list[Any]]:
+        """The views by group, in the order of their first view."""
+        groups: dict[str, list[Any]] = {}
+        for view in self.views:
+            groups.setdefault(group_of(view), []).append(view)
+        return groups
 
     def position_of(self, views: Sequence[Any]) -> int:
         """The least position of `views`."""
