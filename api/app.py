@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Litestar, Router, get
 from litestar.config.app import AppConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -27,11 +26,12 @@ from api.body import ContractRequest
 from api.client_address import trusted_networks
 from api.clients import ClientController
 from api.context import DEPENDENCIES, provide_services
+from api.dependency_order import sequential
 from api.docs_page import ASSETS, DOCS_CSP, docs_page
 from api.errors import EXCEPTION_HANDLERS, request_id
 from api.events import EventController
 from api.gate import ApiGate
-from api.guards import has_scope, known_query
+from api.guards import api_guard
 from api.health import live, ready
 from api.http_edges import allowed_methods
 from api.invoice_sending import InvoiceSendingController
@@ -41,6 +41,7 @@ from api.portal.dashboard import DashboardController
 from api.portal.developer import DeveloperController
 from api.portal.sign_in import SignInController
 from api.recurring import RecurringController
+from api.response_headers import ResponseHeaders
 from api.responses import ExperiResponse
 from api.services import build_services
 from api.webhooks import WebhookEndpointController
@@ -61,7 +62,7 @@ async def stamp_response(message: Message, scope: Scope) -> None:
     """Every response carries X-Request-Id and the security headers; JSON says its charset."""
     if message["type"] != "http.response.start":
         return
-    headers = MutableScopeHeaders.from_message(message)
+    headers = ResponseHeaders(message)
     headers["X-Request-Id"] = request_id(scope)
     rate_headers(scope, headers, message["status"])
     if headers.get("content-type") == "application/json":
@@ -103,6 +104,7 @@ def create_app(
     services: Services | None = None,
 ) -> Litestar:
     settings = settings or Settings.from_env()
+    sequential()
     trusted_networks(settings.trusted_proxies)  # a malformed EXPERI_TRUSTED_PROXIES fails here
     services = services or build_services(settings, clock)
 
@@ -119,7 +121,7 @@ def create_app(
             WebhookEndpointController,
         ],
         middleware=[ApiGate()],
-        guards=[has_scope, known_query],
+        guards=[api_guard],
         dependencies=DEPENDENCIES,
         request_class=ContractRequest,
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Scope
 
+from api.response_headers import ResponseHeaders
 from application.ports import RateDecision
 
 
-def rate_headers(scope: Scope, headers: MutableScopeHeaders, status: int) -> None:
+def rate_headers(scope: Scope, headers: ResponseHeaders, status: int) -> None:
     """X-RateLimit-* on every authenticated response; Retry-After on a 429."""
     decision: RateDecision | None = scope.get("experi_rate")  # type: ignore[assignment]
     if decision is None:

@@ -1,4 +1,7 @@
-"""Guards of /api/v1 operations: the key's scope, and no query parameter left unread."""
+"""The guard of /api/v1 operations: the key's scope, and no query parameter left unread.
+
+One guard, not two: Litestar hands each guard its own copy of the route handler, and the
+copies showed in a GET's profile."""
 
 from __future__ import annotations
 
@@ -11,10 +14,15 @@ from api.errors import invalid
 from api.openapi import SECURITY
 from domain.errors import Forbidden
 
-# Guards are coroutines: Litestar runs a plain function guard in a worker thread.
+# The guard is a coroutine: Litestar runs a plain function guard in a worker thread.
 
 
-async def has_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+    has_scope(connection, handler)
+    known_query(connection, handler)
+
+
+def has_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
     """The key must hold every scope the operation's security requirement names."""
     principal = connection.scope["experi_principal"]  # type: ignore[typeddict-item]
     for requirement in handler.resolve_security():
@@ -34,9 +42,7 @@ def query_names(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) ->
     return known
 
 
-async def known_query(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
+def known_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """A query parameter the operation does not take is refused, never ignored."""
     known = query_names(connection, handler)
     unknown = [name for name in connection.query_params if name not in known]
