@@ -62,8 +62,30 @@ class _PostgresCursor:
         return [tuple(row.values()) for row in self._cursor.fetchall()]
 
 
+def _rendered(query: Any) -> str:
+    return query if isinstance(query, str) else str(query.as_string())
+
+
 class InlinePostgresRecorder(PostgresApplicationRecorder):
     inline: InlineWriter | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The library keeps its statements as psycopg Composed objects, which psycopg
+        # renders again on every execute; each save runs four of them. Rendered once here.
+        schema = Identifier(self.datastore.schema)
+        self.insert_events_statement = _rendered(self.insert_events_statement)  # type: ignore[assignment]
+        self.lock_table_statements = [_rendered(q) for q in self.lock_table_statements]
+        self._notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()
+        self._search_path = SQL("SET LOCAL search_path TO {0}").format(schema).as_string()
+        events = Identifier(self.datastore.schema, self.events_table_name).as_string()
+        self._lookup = (
+            f"(SELECT notification_id FROM {events} "
+            "WHERE originator_id = ? AND originator_version = ?)"
+        )
+
+    def _notify_channel(self, curs: Any) -> None:
+        curs.execute(self._notify)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -85,25 +107,17 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         The lock is held for the server's work alone, never across a reply. A version
         conflict aborts the rest, COMMIT included, and raises IntegrityError here."""
         assert self.inline is not None
-        events = Identifier(self.datastore.schema, self.events_table_name)
         with self.datastore.get_connection() as conn:
-            lookup = (
-                f"(SELECT notification_id FROM {events.as_string(conn)} "
-                "WHERE originator_id = ? AND originator_version = ?)"
-            )
             inserted = conn.cursor()
             with conn.pipeline(), conn.transaction():
                 self._insert_stored_events(inserted, stored_events)
                 with conn.cursor() as curs:
                     # The view tables live in the store's schema, which the library's
                     # own connections do not search.
-                    curs.execute(
-                        SQL("SET LOCAL search_path TO {0}").format(
-                            Identifier(self.datastore.schema)
-                        )
-                    )
+                    curs.execute(self._search_path)
                     seqs = [
-                        (lookup, (e.originator_id, e.originator_version)) for e in stored_events
+                        (self._lookup, (e.originator_id, e.originator_version))
+                        for e in stored_events
                     ]
                     self.inline.write(_PostgresCursor(curs), stored_events, seqs, prepared)
             return [row["notification_id"] for row in inserted.fetchall()]

@@ -77,17 +77,16 @@ class WebhookStore:
         """Enabled endpoints, free and due, with events after their cursor."""
         if not self.has_feed():
             return []
-        with self.db.transaction() as cur:
-            cur.execute(
-                "SELECT c.endpoint_id FROM webhook_cursors c "
-                "JOIN view_webhook_endpoints v ON v.id = c.endpoint_id "
-                "WHERE v.status = 'enabled' AND c.next_attempt_at <= ? AND c.claimed_until < ? "
-                f"AND EXISTS (SELECT 1 FROM {FEED} e "
-                "WHERE e.account_id = c.account_id AND e.seq > c.position) "
-                "ORDER BY c.next_attempt_at LIMIT ?",
-                (now, now, limit),
-            )
-            return [str(row[0]) for row in cur.fetchall()]
+        rows = self.db.rows(  # one round trip: a read needs no transaction of its own
+            "SELECT c.endpoint_id FROM webhook_cursors c "
+            "JOIN view_webhook_endpoints v ON v.id = c.endpoint_id "
+            "WHERE v.status = 'enabled' AND c.next_attempt_at <= ? AND c.claimed_until < ? "
+            f"AND EXISTS (SELECT 1 FROM {FEED} e "
+            "WHERE e.account_id = c.account_id AND e.seq > c.position) "
+            "ORDER BY c.next_attempt_at LIMIT ?",
+            (now, now, limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def claim(self, endpoint_id: str, now: float, seconds: float) -> Lease | None:
         """A lease on the endpoint, unless another worker holds one or it is not due."""
