@@ -43,26 +43,41 @@ class InvoiceCommands(ExperiBase):
         op = operation_id(meta)
         if op is not None:
             new = replace(new, id=op)
+            earlier = self.earlier_result(Invoice, account_id, meta)
+            if earlier is not None:
+                return earlier
+        # Read before the account's writers queue for its number: they queue for less.
+        prefix = self.invoice_prefix(account_id, new)
         with self.serialised(counter_id(account_id)):
-            return self._create_invoice(account_id, new, meta)
+            return self._create_invoice(account_id, new, prefix, meta)
 
     @retry_on_conflict
-    def _create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
+    def _create_invoice(
+        self, account_id: UUID, new: NewInvoice, prefix: str, meta: Meta
+    ) -> Invoice:
         earlier = self.earlier_result(Invoice, account_id, meta)
         if earlier is not None:
             return earlier
-        counter, invoice = self.build_invoice(account_id, new, meta)
+        counter, invoice = self.build_invoice(account_id, new, meta, prefix)
         # One save: the number and the invoice are stored together or not at all.
         self.save(counter, invoice)
         return invoice
 
-    def build_invoice(
-        self, account_id: UUID, new: NewInvoice, meta: Meta
-    ) -> tuple[InvoiceCounter, Invoice]:
-        """A new invoice with the account's next number, not yet saved (nor is the number)."""
+    def invoice_prefix(self, account_id: UUID, new: NewInvoice) -> str:
+        """What a new invoice reads that its number does not depend on: its client,
+        checked, and the account's invoice prefix."""
         # A template goes on invoicing a client archived after it was set up.
         recurring = new.recurring_invoice_id is not None
         self.check_client(account_id, new.client_id, allow_archived=recurring)
+        return self.get_typed(Account, account_id, "Account").invoice_prefix
+
+    def build_invoice(
+        self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str | None = None
+    ) -> tuple[InvoiceCounter, Invoice]:
+        """A new invoice with the account's next number, not yet saved (nor is the number).
+        `prefix` is `invoice_prefix`'s answer, if it was read already."""
+        if prefix is None:
+            prefix = self.invoice_prefix(account_id, new)
         now = self.clock.now()
         issue_date = new.issue_date or now.date()
         due_date = new.due_date or issue_date + timedelta(days=DEFAULT_TERMS_DAYS)
@@ -71,7 +86,6 @@ class InvoiceCommands(ExperiBase):
         )
         counter = self.invoice_counter(account_id)
         number = counter.take_next(new.id)
-        prefix = self.get_typed(Account, account_id, "Account").invoice_prefix
         invoice = Invoice(
             id=new.id,
             account_id=account_id,
