@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,7 +54,9 @@ async def _worker(
     keep_bodies: bool,
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
-    next_at = time.perf_counter()
+    # Paced connections start at a random phase of their period, so that together they
+    # arrive spread over it (as wrk2 paces), not all at the same instant each period.
+    next_at = time.perf_counter() + random.random() * pace
     try:
         while time.perf_counter() < deadline:
             if pace:
