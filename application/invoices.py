@@ -72,12 +72,10 @@ class InvoiceCommands(ExperiBase):
         return self.get_typed(Account, account_id, "Account").invoice_prefix
 
     def build_invoice(
-        self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str | None = None
+        self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str
     ) -> tuple[InvoiceCounter, Invoice]:
         """A new invoice with the account's next number, not yet saved (nor is the number).
-        `prefix` is `invoice_prefix`'s answer, if it was read already."""
-        if prefix is None:
-            prefix = self.invoice_prefix(account_id, new)
+        `prefix` is `invoice_prefix`'s answer."""
         now = self.clock.now()
         issue_date = new.issue_date or now.date()
         due_date = new.due_date or issue_date + timedelta(days=DEFAULT_TERMS_DAYS)

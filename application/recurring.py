@@ -147,7 +147,8 @@ class RecurringCommands(InvoiceCommands, SendCommands):
             notes=template.notes,
             recurring_invoice_id=template.id,
         )
-        counter, invoice = self.build_invoice(template.account_id, new, SCHEDULER)
+        prefix = self.invoice_prefix(template.account_id, new)
+        counter, invoice = self.build_invoice(template.account_id, new, SCHEDULER, prefix)
         now = self.clock.now()
         template.record_generated(invoice_id, issue_date, now, SCHEDULER)
         with ExitStack() as queued:
