@@ -15,7 +15,12 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, OperationalError
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    OperationalError,
+    Transcoder,
+)
 
 from application import transcodings
 from application.ports import Clock, KeyHasher, RowReader, SharedLocks, SystemClock
@@ -136,6 +141,11 @@ class ExperiBase(Application[UUID]):
         if self._hasher is None:
             raise RuntimeError("no key hasher configured")
         return self._hasher
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = transcodings.EventTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

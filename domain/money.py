@@ -30,6 +30,10 @@ MINOR_UNITS: dict[str, int] = {
 }
 
 HUNDRED = Decimal(100)
+# Each currency's quantum, made once: every total rounds with it.
+_QUANTUM: dict[str, Decimal] = {
+    code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()
+}
 
 # Wide enough that normalising any Decimal is exact: no rounding, no underflow to zero
 # (1e-999999999 keeps its 999999999 places), no overflow.
@@ -58,12 +62,12 @@ def minor_units(currency: str) -> int:
 
 def exponent(currency: str) -> Decimal:
     """The quantum of a currency: Decimal('0.01') for GBP, Decimal('1') for JPY."""
-    return Decimal(1).scaleb(-MINOR_UNITS[currency])
+    return _QUANTUM[currency]
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit (the contract's only rounding rule)."""
-    return amount.quantize(exponent(currency), rounding=ROUND_HALF_UP)
+    return amount.quantize(_QUANTUM[currency], rounding=ROUND_HALF_UP)
 
 
 def decimal_places(value: Decimal) -> int:
