@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -25,7 +25,7 @@ from projections import cursors
 from projections.aggregate_view import Seq
 from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
-from projections.audit_view import snake
+from projections.audit_view import snake, timestamp
 from projections.invoices_view import as_of_day
 from projections.plans import run_plan
 
@@ -49,11 +49,6 @@ class _Object(msgspec.Struct):
 
 class _Event(msgspec.Struct):
     data: _Object
-
-
-def timestamp(value: datetime) -> str:
-    """Fixed width, so that text order is time order."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_type(event: Any, after: Any) -> str:
