@@ -21,8 +21,8 @@ from infrastructure.settings import Settings
 from infrastructure.signing import Digest
 from projections.audit_chain import account_ids
 from projections.audit_log import verify_chain, verify_digest
+from projections.audit_view import timestamp as feed_timestamp
 from projections.events_feed import FeedFilter
-from projections.events_feed import timestamp as feed_timestamp
 from projections.progress import Progress
 
 CLI_ACTOR = system_meta("experi-cli")
