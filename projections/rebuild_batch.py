@@ -59,11 +59,17 @@ def _load_missing(
     mine: list[tuple[AggregateView, Notification, Any]],
     memo: dict[UUID, tuple[Any, int]],
 ) -> None:
-    """Read, in one query per view, the rows of the aggregates not held in memory."""
+    """Read, in one query per view, the rows of the aggregates not held in memory. An
+    aggregate the batch creates has no earlier state to read: its first event makes it."""
     wanted: dict[str, tuple[AggregateView, set[UUID]]] = {}
+    seen: set[UUID] = set()
     for view, _, event in mine:
-        if event.originator_id not in memo:
-            wanted.setdefault(view.table, (view, set()))[1].add(event.originator_id)
+        ident = event.originator_id
+        if ident in seen or ident in memo:
+            continue
+        seen.add(ident)
+        if event.originator_version > 1:
+            wanted.setdefault(view.table, (view, set()))[1].add(ident)
     for view, ids in wanted.values():
         ordered = [str(i) for i in ids]
         for chunk in range(0, len(ordered), 500):
