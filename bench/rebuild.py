@@ -13,6 +13,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import tempfile
 import time
 from contextlib import ExitStack
@@ -23,6 +24,15 @@ from bench.seed import seed_account, seed_invoices
 from bench.throughput import throwaway_database
 from infrastructure.rebuild_helpers import in_processes
 from infrastructure.settings import Settings
+
+
+def cpu(usage: resource.struct_rusage) -> float:
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu() -> float:
+    """CPU of finished child processes (the rebuild's helpers; the seed starts none)."""
+    return cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
 
 
 def main() -> None:
@@ -60,6 +70,7 @@ def main() -> None:
         events = s.app.recorder.max_notification_id() or 0
         print(f"seeded {events:,} events in {time.perf_counter() - started:.1f} s ({args.backend})")
         profiler = cProfile.Profile() if args.profile else None
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF), children_cpu()
         started = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -70,6 +81,9 @@ def main() -> None:
             profiler.disable()
         seconds = time.perf_counter() - started
         print(f"rebuild: {events:,} events in {seconds:.1f} s = {events / seconds:,.0f} events/s")
+        mine = cpu(resource.getrusage(resource.RUSAGE_SELF)) - cpu(cpu_before[0])
+        helpers = children_cpu() - cpu_before[1]
+        print(f"CPU: this process {mine:.2f} s, helper processes {helpers:.2f} s")
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
