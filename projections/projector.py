@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -165,12 +166,13 @@ class Projector:
         memo: dict[UUID, tuple[Any, int]] = {}
         reader = BatchReader(self.app, BATCH, ahead=self.db.dialect == "postgresql")
         try:
-            while True:
-                last, more = self._apply_batch(views, stop, memo, reader, rebuilding)
-                if progress is not None and last:
-                    progress(last)
-                if not more:
-                    return
+            with bulk_collection() if rebuilding else nullcontext():
+                while True:
+                    last, more = self._apply_batch(views, stop, memo, reader, rebuilding)
+                    if progress is not None and last:
+                        progress(last)
+                    if not more:
+                        return
         finally:
             reader.close()
 
@@ -256,12 +258,9 @@ class Projector:
             first, *others = groups
             here = groups[first]
             helpers = [elsewhere(group) for group in others]
-        with bulk_collection():
-            self._follow(
-                here,
-                progress=lambda _: bar.update(self.position_of(self.views)),
-                rebuilding=True,
-            )
+        self._follow(
+            here, progress=lambda _: bar.update(self.position_of(self.views)), rebuilding=True
+        )
         for helper in helpers:
             while not helper.wait(0.5):
                 bar.update(self.position_of(self.views))
@@ -271,8 +270,7 @@ class Projector:
 
     def follow_group(self, group: str) -> None:
         """Apply every stored event to one group's views (a rebuild's helper)."""
-        with bulk_collection():
-            self._follow(self._groups()[group], rebuilding=True)
+        self._follow(self._groups()[group], rebuilding=True)
 
     def _groups(self) -> dict[str, list[Any]]:
         """The views by group, in the order of their first view."""
