@@ -19,7 +19,7 @@ from api.schemas import AuditDigest, AuditEntry, AuditList
 from application.ports import Page
 from infrastructure.bootstrap import Services
 from projections import audit_chain
-from projections.audit_view import timestamp
+from projections.stored_time import timestamp
 
 Digest = Annotated[AuditDigest, ParameterKwarg(examples=[Example(value=DIGEST_EXAMPLE)])]
 

@@ -21,9 +21,9 @@ from infrastructure.settings import Settings
 from infrastructure.signing import Digest
 from projections.audit_chain import account_ids
 from projections.audit_log import verify_chain, verify_digest
-from projections.audit_view import timestamp as feed_timestamp
 from projections.events_feed import FeedFilter
 from projections.progress import Progress
+from projections.stored_time import timestamp as feed_timestamp
 
 CLI_ACTOR = system_meta("experi-cli")
 EXPORT_PAGE = 1_000

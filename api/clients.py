@@ -18,7 +18,7 @@ from api.queries import AsOfQuery, ClientQuery, provide
 from api.requests import ClientCreate, ClientUpdate
 from api.responses import ExperiResponse, as_of, listing, stored
 from api.schemas import ClientList, ClientOut
-from projections.audit_view import timestamp
+from projections.stored_time import timestamp
 
 NewClient = Annotated[ClientCreate, Body(examples=[Example(value=CLIENT_EXAMPLE)])]
 

@@ -33,7 +33,7 @@ from api.schemas import AuditList, InvoiceList, InvoiceOut, OutstandingList, Out
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from projections.audit_log import AuditFilter
-from projections.audit_view import timestamp
+from projections.stored_time import timestamp
 
 Invoice = Annotated[InvoiceOut, ParameterKwarg(examples=[Example(value=INVOICE_RESPONSE_EXAMPLE)])]
 NewInvoiceBody = Annotated[InvoiceCreate, BodyParam(examples=[Example(value=INVOICE_EXAMPLE)])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import typing
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -30,6 +30,7 @@ from application.ports import InvoiceFilter
 from domain.event_types import EventKind, EventType
 from projections.audit_log import AuditFilter
 from projections.events_feed import FeedFilter
+from projections.stored_time import timestamp
 
 Limit = Annotated[
     int, QueryParameter(name="limit", ge=1, le=100, description="Items per page (1..100)")
@@ -233,7 +234,7 @@ def bound(text: str | None, end: bool) -> str | None:
         moment = parse_moment(text)
     except ValueError:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timestamp(moment)
 
 
 def provide(query: type[msgspec.Struct]) -> dict[str, Provide]:

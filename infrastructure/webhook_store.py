@@ -17,6 +17,7 @@ from uuid import UUID
 from application.ports import SqlDatabase
 from application.webhooks import FeedEvent
 from infrastructure.webhook_sender import Outcome
+from projections.stored_time import timestamp
 
 FEED = "view_events"
 
@@ -53,7 +54,7 @@ class Recorded:
 
 
 def iso(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timestamp(datetime.fromtimestamp(at, UTC))
 
 
 class WebhookStore:
@@ -222,6 +223,6 @@ class WebhookStore:
         row = self.db.statement(
             f"SELECT seq, id, type, created_at FROM {FEED} WHERE account_id = ? "
             "AND created_at >= ? ORDER BY seq LIMIT 1",
-            (str(account_id), moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")),
+            (str(account_id), timestamp(moment)),
         )
         return None if row is None else FeedEvent(int(row[0]), *map(str, row[1:]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from hashlib import sha1 as _sha1
@@ -31,6 +31,7 @@ from projections.audit_batch import (
     seq_range,
 )
 from projections.audit_chain import aggregate_name, chain_hash
+from projections.stored_time import day, timestamp
 
 ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/audit-entry")
 _ENTRY_PREFIX = ENTRY_NAMESPACE.bytes
@@ -87,7 +88,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return timestamp(value)
     if isinstance(value, date):
-        return f"{value.isoformat()}T00:00:00Z"
+        return day(value)
     if isinstance(value, (UUID, Decimal)):
         return str(value)
     return value
@@ -130,7 +131,7 @@ def entry_data(value: Any) -> Any:
     if kind is datetime:
         return timestamp(value)
     if kind is date:
-        return f"{value.isoformat()}T00:00:00Z"
+        return day(value)
     if kind is tuple or kind is list:
         return [entry_data(v) for v in value]
     if kind is dict or (is_dataclass(value) and not isinstance(value, type)):
@@ -142,12 +143,6 @@ def entry_data(value: Any) -> Any:
                 out[name] = entry_data(item)
         return out
     return redact(jsonable(value))  # anything else (times, subclasses) the long way
-
-
-def timestamp(value: datetime) -> str:
-    """UTC to the microsecond, fixed width (text order is time order): the text
-    `strftime("%Y-%m-%dT%H:%M:%S.%fZ")` gives, made without its per-call import."""
-    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def entry_id(entity_id: str, version: int) -> str:

@@ -25,9 +25,10 @@ from projections import cursors
 from projections.aggregate_view import Seq
 from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
-from projections.audit_view import snake, timestamp
+from projections.audit_view import snake
 from projections.invoices_view import as_of_day
 from projections.plans import run_plan
+from projections.stored_time import timestamp
 
 EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/event")
 COLUMNS = ("seq", "id", "account_id", "type", "created_at", "entity_type", "entity_id", "body")

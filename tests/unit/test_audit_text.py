@@ -9,7 +9,8 @@ from uuid import uuid5
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections.audit_view import ENTRY_NAMESPACE, entry_id, timestamp
+from projections.audit_view import ENTRY_NAMESPACE, entry_id
+from projections.stored_time import timestamp
 
 zones = st.sampled_from(
     [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
