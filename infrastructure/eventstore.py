@@ -10,6 +10,8 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic, retry
+from psycopg import ClientCursor
+from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
@@ -76,9 +78,15 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         schema = Identifier(self.datastore.schema)
         self.insert_events_statement = _rendered(self.insert_events_statement)  # type: ignore[assignment]
         self.lock_table_statements = [_rendered(q) for q in self.lock_table_statements]
+        self._lock_sql = [_rendered(q) for q in self.lock_table_statements]
         self._notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()
         self._search_path = SQL("SET LOCAL search_path TO {0}").format(schema).as_string()
         events = Identifier(self.datastore.schema, self.events_table_name).as_string()
+        # Rows are numbered in the order of their VALUES, as the library's unnest does.
+        self._insert_events_sql = (
+            f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
+            "VALUES {values} RETURNING notification_id"
+        )
         self._lookup = (
             f"(SELECT notification_id FROM {events} "
             "WHERE originator_id = ? AND originator_version = ?)"
@@ -102,25 +110,64 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_with_views(self, stored_events: Sequence[StoredEvent], prepared: Any) -> list[int]:
-        """The events and their views' rows in one round trip: BEGIN, the lock, the
-        events, the rows (which find their events' notification ids in SQL), COMMIT.
-        The lock is held for the server's work alone, never across a reply. A version
-        conflict aborts the rest, COMMIT included, and raises IntegrityError here."""
+        """The events and their views' rows as one script: BEGIN, the lock, the events,
+        the rows (which find their events' notification ids in SQL), COMMIT, sent in
+        one message. The event table's lock serialises every writer of every account,
+        so it is held for the server's work alone: statement by statement, each send
+        waits for this thread to wake, and psycopg's `transaction()` syncs before its
+        COMMIT. A version conflict skips the rest, COMMIT included, and raises
+        IntegrityError here; the aborted block is rolled back."""
         assert self.inline is not None
-        with self.datastore.get_connection() as conn:
-            inserted = conn.cursor()
-            with conn.pipeline(), conn.transaction():
-                self._insert_stored_events(inserted, stored_events)
-                with conn.cursor() as curs:
-                    # The view tables live in the store's schema, which the library's
-                    # own connections do not search.
-                    curs.execute(self._search_path)
-                    seqs = [
-                        (self._lookup, (e.originator_id, e.originator_version))
-                        for e in stored_events
-                    ]
-                    self.inline.write(_PostgresCursor(curs), stored_events, seqs, prepared)
-            return [row["notification_id"] for row in inserted.fetchall()]
+        script = _Script()
+        script.execute("BEGIN")
+        # The view tables live in the store's schema, which the library's own
+        # connections do not search.
+        script.execute(self._search_path)
+        script.execute(self._notify)
+        for statement in self._lock_sql:
+            script.execute(statement)
+        inserted = len(script.statements)
+        values = ", ".join("(?, ?, ?, ?)" for _ in stored_events)
+        script.execute(
+            self._insert_events_sql.format(values=values),
+            [v for e in stored_events for v in (e.originator_id, e.originator_version,
+                                                e.topic, e.state)],
+        )  # fmt: skip
+        seqs = [(self._lookup, (e.originator_id, e.originator_version)) for e in stored_events]
+        self.inline.write(script, stored_events, seqs, prepared)
+        script.execute("COMMIT")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            text = script.text(ClientCursor(conn))
+            try:
+                curs.execute(text)
+            finally:
+                if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()  # an aborted block: nothing stays
+            for _ in range(inserted):
+                curs.nextset()
+            return [row["notification_id"] for row in curs.fetchall()]
+
+
+class _Script:
+    """Statements gathered to be sent as one (a SqlCursor that only writes)."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.statements.append((sql.replace("?", "%s"), tuple(params)))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        raise TypeError("a script is sent whole: nothing can be read back in it")
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        raise TypeError("a script is sent whole: nothing can be read back in it")
+
+    def text(self, quoting: ClientCursor[Any]) -> str:
+        """The statements with their parameters quoted as literals, by psycopg."""
+        return ";\n".join(
+            quoting.mogrify(sql, params) if params else sql for sql, params in self.statements
+        )
 
 
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
