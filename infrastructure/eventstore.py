@@ -47,23 +47,6 @@ class _SQLiteCursor:
         return [tuple(row) for row in self._cursor.fetchall()]
 
 
-class _PostgresCursor:
-    """The library's psycopg cursor (dict rows, `%s` markers) as a SqlCursor."""
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cursor.execute(sql.replace("?", "%s"), tuple(params))
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._cursor.fetchone()
-        return None if row is None else tuple(row.values())
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(row.values()) for row in self._cursor.fetchall()]
-
-
 def _rendered(query: Any) -> str:
     return query if isinstance(query, str) else str(query.as_string())
 

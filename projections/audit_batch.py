@@ -113,28 +113,66 @@ def chain_before(cur: SqlCursor, seq: int) -> str:
     return str(row[0]) if row else GENESIS
 
 
-def resolve_owners(cur: SqlCursor, batch: Batch) -> list[tuple[str | None, str | None]]:
+class KnownOwners:
+    """Entities' owners a follower has already read or recorded. An owner never changes
+    once recorded (the first event naming it wins, and the log is followed in order),
+    so these need not be read again each batch. Bounded: cleared when full."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.owners: dict[str, str] = {}
+        self.limit = limit
+
+    def add(self, owners: dict[str, str]) -> None:
+        if len(self.owners) + len(owners) > self.limit:
+            self.owners.clear()
+        for entity_id, account_id in owners.items():
+            self.owners.setdefault(entity_id, account_id)
+
+
+def resolve_owners(
+    cur: SqlCursor, batch: Batch, known: KnownOwners | None = None
+) -> list[tuple[str | None, str | None]]:
     """For each event: (its account, the account its event names for another entity).
 
     The account is what a lookup in `audit_entities` would say at that event, had every
     earlier event of the batch recorded its entity's owner (the first naming wins).
+    Owners in `known` are not read again; what the batch reads or names is added to it.
     """
-    unnamed = {str(e.originator_id) for _, e in batch if is_audited(e) and named_account(e) is None}
+    cached = known.owners if known is not None else {}
+    # (entity, the account it names or None) per audited event, None for the others.
+    events = [(str(e.originator_id), named_account(e)) if is_audited(e) else None for _, e in batch]
+    named_before: set[str] = set()  # named by an earlier event of this batch
+    missing: set[str] = set()
+    for item in events:
+        if item is None:
+            continue
+        entity_id, named = item
+        if named is None:
+            if entity_id not in cached and entity_id not in named_before:
+                missing.add(entity_id)
+        elif named != entity_id:
+            named_before.add(entity_id)
     sql = "SELECT entity_id, account_id FROM audit_entities WHERE entity_id IN ({})"
-    owners = {str(r[0]): str(r[1]) for r in select_in(cur, sql, sorted(unnamed))}
+    owners = {str(r[0]): str(r[1]) for r in select_in(cur, sql, sorted(missing))}
     out: list[tuple[str | None, str | None]] = []
-    for _, event in batch:
-        if not is_audited(event):
+    for item in events:
+        if item is None:
             out.append((None, None))
             continue
-        entity_id, named = str(event.originator_id), named_account(event)
+        entity_id, named = item
         if named is None:
-            out.append((owners.get(entity_id), None))
+            owner = owners.get(entity_id)
+            if owner is None:
+                owner = cached.get(entity_id)
+            out.append((owner, None))
         elif named == entity_id:
             out.append((named, None))
         else:
-            owners.setdefault(entity_id, named)
+            if entity_id not in owners and entity_id not in cached:
+                owners[entity_id] = named
             out.append((named, named))
+    if known is not None:
+        known.add(owners)
     return out
 
 

@@ -138,6 +138,11 @@ class AccountChainView:
     group = "audit"  # with AuditView, whose entity owners it reads
     dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
+    def __init__(self) -> None:
+        from projections.audit_batch import KnownOwners
+
+        self.known = KnownOwners()
+
     def create_statements(self, dialect: str) -> list[str]:
         self.dialect = dialect
         return [
@@ -159,7 +164,7 @@ class AccountChainView:
         if all(n.id in chained for n, e in batch if is_audited(e)):
             # Nothing to chain (a rebuild passing chained events): owners go unused.
             return chained, [(None, None)] * len(batch)
-        return chained, resolve_owners(cur, batch)
+        return chained, resolve_owners(cur, batch, self.known)
 
     def apply_batch(self, cur: SqlCursor, batch: Any, after: int, prepared: Any) -> None:
         """Chain the audited events after `after` that are not chained yet, in order."""

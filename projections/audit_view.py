@@ -24,6 +24,7 @@ from eventsourcing.persistence import Notification
 from application.ports import SqlCursor
 from projections.audit_batch import (
     Batch,
+    KnownOwners,
     chain_before,
     insert_rows,
     record_owners,
@@ -165,6 +166,9 @@ class AuditView:
     group = "audit"  # followed apart from the rows (a rebuild runs it in its own process)
     dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
+    def __init__(self) -> None:
+        self.known = KnownOwners()
+
     def create_statements(self, dialect: str) -> list[str]:
         self.dialect = dialect
         return [
@@ -187,7 +191,7 @@ class AuditView:
 
     def prepare(self, cur: SqlCursor, batch: Batch) -> Any:
         """What the batch reads, before any view writes: links and owners."""
-        return seq_range(cur, "audit_chain", batch), resolve_owners(cur, batch)
+        return seq_range(cur, "audit_chain", batch), resolve_owners(cur, batch, self.known)
 
     def apply_batch(self, cur: SqlCursor, batch: Batch, after: int, prepared: Any) -> None:
         """Link and record the events after `after`, in order, with a few statements."""
