@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic, retry
+from eventsourcing.utils import get_topic
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
@@ -91,7 +91,6 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         )
         return inserted
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_with_views(self, stored_events: Sequence[StoredEvent], prepared: Any) -> list[int]:
         """The events and their views' rows as one script: BEGIN, the lock, the events,
         the rows (which find their events' notification ids in SQL), COMMIT, sent in
@@ -99,7 +98,10 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         so it is held for the server's work alone: statement by statement, each send
         waits for this thread to wake, and psycopg's `transaction()` syncs before its
         COMMIT. A version conflict skips the rest, COMMIT included, and raises
-        IntegrityError here; the aborted block is rolled back."""
+        IntegrityError here; the aborted block is rolled back. Nothing is sent twice
+        (the library retries its own saves on OperationalError): a connection lost
+        after the script went out may have committed it, and a second run would then
+        meet its own events as a conflict, which the command would run again."""
         assert self.inline is not None
         script = _Script()
         script.execute("BEGIN")

@@ -4,14 +4,19 @@ comes back is exactly what was saved, and a save that conflicts leaves nothing b
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.services import build_services
+from application.invoices import NewInvoice
+from domain.values import LineItem
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
@@ -93,3 +98,42 @@ def test_a_conflicting_save_leaves_nothing_and_holds_no_lock(
     finally:
         other.close()
     assert _counts(settings)[0] == before[0] + 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_whose_reply_is_lost_after_its_commit_is_not_sent_again(
+    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    recorder = postgres.app.recorder
+    real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
+    saving, lost = [], []
+
+    @contextmanager
+    def reply_lost() -> Iterator[Any]:
+        with real_connection() as conn:
+            yield conn
+        if saving and not lost:  # the script ran and committed; its reply never came
+            lost.append(1)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    def insert(*args: Any, **kwargs: Any) -> Any:
+        saving.append(1)
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(recorder.datastore, "get_connection", reply_lost)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    lines = (LineItem("Work", Decimal(1), Decimal(10)),)
+    before = _counts(settings)
+    with pytest.raises(OperationalError):  # unknown outcome: answered 503, not run again
+        postgres.app.create_invoice(
+            tenant.account_id, NewInvoice(client_id=client.id, line_items=lines), META
+        )
+    monkeypatch.undo()
+    assert lost == [1]
+    # The account's counter (created, one number taken) and one invoice, once.
+    assert _counts(settings)[0] == before[0] + 3
+    with psycopg.connect(settings.postgres.conninfo()) as conn:
+        numbers = conn.execute("SELECT count(*) FROM view_invoices").fetchone()
+    assert numbers == (1,)
