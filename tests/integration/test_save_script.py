@@ -100,21 +100,20 @@ def test_a_conflicting_save_leaves_nothing_and_holds_no_lock(
     assert _counts(settings)[0] == before[0] + 1
 
 
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_a_save_whose_reply_is_lost_after_its_commit_is_not_sent_again(
-    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tenant = make_tenant(postgres)
-    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
-    recorder = postgres.app.recorder
+def lose_the_next_reply(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The next save's script runs and commits, then its reply never comes (the
+    connection drops): the save raises OperationalError. Returns a list that gets one
+    item when that happens."""
+    recorder = services.app.recorder
     real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
-    saving, lost = [], []
+    saving: list[int] = []
+    lost: list[int] = []
 
     @contextmanager
     def reply_lost() -> Iterator[Any]:
         with real_connection() as conn:
             yield conn
-        if saving and not lost:  # the script ran and committed; its reply never came
+        if saving and not lost:
             lost.append(1)
             raise OperationalError("server closed the connection unexpectedly")
 
@@ -124,16 +123,46 @@ def test_a_save_whose_reply_is_lost_after_its_commit_is_not_sent_again(
 
     monkeypatch.setattr(recorder.datastore, "get_connection", reply_lost)
     monkeypatch.setattr(recorder, "insert_events", insert)
-    lines = (LineItem("Work", Decimal(1), Decimal(10)),)
+    return lost
+
+
+LINES = (LineItem("Work", Decimal(1), Decimal(10)),)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_invoice_whose_reply_is_lost_after_its_commit_is_not_created_again(
+    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
     before = _counts(settings)
-    with pytest.raises(OperationalError):  # unknown outcome: answered 503, not run again
+    lost = lose_the_next_reply(postgres, monkeypatch)
+    with pytest.raises(OperationalError):  # unknown outcome: a 503, not a second run
         postgres.app.create_invoice(
-            tenant.account_id, NewInvoice(client_id=client.id, line_items=lines), META
+            tenant.account_id, NewInvoice(client_id=client.id, line_items=LINES), META
         )
     monkeypatch.undo()
     assert lost == [1]
     # The account's counter (created, one number taken) and one invoice, once.
     assert _counts(settings)[0] == before[0] + 3
     with psycopg.connect(settings.postgres.conninfo()) as conn:
-        numbers = conn.execute("SELECT count(*) FROM view_invoices").fetchone()
-    assert numbers == (1,)
+        assert conn.execute("SELECT count(*) FROM view_invoices").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_payment_whose_reply_is_lost_after_its_commit_is_recorded_once(
+    postgres: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
+    invoice = postgres.app.create_invoice(tenant.account_id, new, META)
+    lost = lose_the_next_reply(postgres, monkeypatch)
+    with pytest.raises(OperationalError):
+        postgres.app.record_payment(
+            tenant.account_id, invoice.id, Decimal(4), None, None, None, META
+        )
+    monkeypatch.undo()
+    assert lost == [1]
+    stored = postgres.app.get_invoice(tenant.account_id, invoice.id)
+    assert [p.amount for p in stored.payments] == [Decimal("4.00")]
