@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -49,6 +50,11 @@ class _SQLiteCursor:
 
 def _rendered(query: Any) -> str:
     return query if isinstance(query, str) else str(query.as_string())
+
+
+# SQLSTATEs that say the server rolled the transaction back and nothing committed.
+ROLLED_BACK = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+ROLLED_BACK_ATTEMPTS = 5
 
 
 class InlinePostgresRecorder(PostgresApplicationRecorder):
@@ -98,10 +104,12 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         so it is held for the server's work alone: statement by statement, each send
         waits for this thread to wake, and psycopg's `transaction()` syncs before its
         COMMIT. A version conflict skips the rest, COMMIT included, and raises
-        IntegrityError here; the aborted block is rolled back. Nothing is sent twice
-        (the library retries its own saves on OperationalError): a connection lost
-        after the script went out may have committed it, and a second run would then
-        meet its own events as a conflict, which the command would run again."""
+        IntegrityError here; the aborted block is rolled back. The script goes again
+        only when the server says it rolled it back (a deadlock, a serialisation
+        failure), never after a lost connection or a lock timeout (the library retries
+        its own saves on any OperationalError): a connection lost after the script went
+        out may have committed it, and a second run would then meet its own events as a
+        conflict, which the command would run again."""
         assert self.inline is not None
         script = _Script()
         script.execute("BEGIN")
@@ -121,16 +129,24 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         seqs = [(self._lookup, (e.originator_id, e.originator_version)) for e in stored_events]
         self.inline.write(script, stored_events, seqs, prepared)
         script.execute("COMMIT")
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            text = script.text(ClientCursor(conn))
-            try:
-                curs.execute(text)
-            finally:
-                if conn.pgconn.transaction_status != TransactionStatus.IDLE:
-                    conn.rollback()  # an aborted block: nothing stays
-            for _ in range(inserted):
-                curs.nextset()
-            return [row["notification_id"] for row in curs.fetchall()]
+        for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                try:
+                    curs.execute(script.text(ClientCursor(conn)))
+                except psycopg.OperationalError as error:
+                    # Chosen as a deadlock's victim (a process creating its tables at
+                    # start-up, say) or a serialisation failure: the server rolled the
+                    # block back, so nothing of it committed and it may go again.
+                    if error.sqlstate not in ROLLED_BACK or attempt == ROLLED_BACK_ATTEMPTS:
+                        raise
+                    continue
+                finally:
+                    if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+                        conn.rollback()  # an aborted block: nothing stays
+                for _ in range(inserted):
+                    curs.nextset()
+                return [row["notification_id"] for row in curs.fetchall()]
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 class _Script:

@@ -10,6 +10,7 @@ or applied twice. They may lag by moments; `lag()` says by how much.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -66,6 +67,15 @@ def _tables_of(view: Any) -> set[str]:
     return {*getattr(view, "tables", ()), *([main] if isinstance(main, str) else [])}
 
 
+SCHEMA = "__schema__:"  # a mark naming what the views' tables were last set up with
+
+
+def fingerprint(dialect: str, statements: dict[str, list[str]]) -> str:
+    """The views' set-up statements, in short: equal means nothing to create or alter."""
+    text = "\n".join([dialect, *(f"{n}: {s}" for n, ss in statements.items() for s in ss)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 class Projector:
     def __init__(
         self,
@@ -87,29 +97,47 @@ class Projector:
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
             known = self._marks(cur)
-            latest = self.app.recorder.max_notification_id() or 0
-            for view in self.views:
-                # A view added to an existing store starts from the first event; an
-                # inline one follows the log only up to where its inline writing began.
-                name = name_of(view)
-                if name not in known:
-                    cur.execute(
-                        "INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (name,)
-                    )
-                    if isinstance(view, AggregateView):
-                        # Rows of an older layout are dropped and filled again.
-                        for table in view.tables:
-                            cur.execute(f"DROP TABLE IF EXISTS {table}")
-                        cur.execute(
-                            "INSERT INTO projection_tracking (name, position) VALUES (?, ?) "
-                            "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
-                            (name + INLINE_SINCE, latest),
-                        )
-                for statement in view.create_statements(self.db.dialect):
-                    cur.execute(statement)
-            if self.db.dialect == "postgresql":
-                prefer_lz4(cur, sorted({t for view in self.views for t in _tables_of(view)}))
+            statements = {
+                name_of(view): view.create_statements(self.db.dialect) for view in self.views
+            }
+            mark = SCHEMA + fingerprint(self.db.dialect, statements)
+            # Set up by this very code already, the views need no DDL, which would lock
+            # tables other processes are writing (CREATE INDEX IF NOT EXISTS takes a
+            # SHARE lock before it finds the index) and could deadlock with their saves.
+            if mark not in known or any(name not in known for name in statements):
+                self._create(cur, known, statements, mark)
         self._settle_inline()
+
+    def _create(
+        self, cur: SqlCursor, known: dict[str, int], statements: dict[str, list[str]], mark: str
+    ) -> None:
+        """Create (or bring up to date) the views' tables, and note what they now are."""
+        latest = self.app.recorder.max_notification_id() or 0
+        for view in self.views:
+            # A view added to an existing store starts from the first event; an
+            # inline one follows the log only up to where its inline writing began.
+            name = name_of(view)
+            if name not in known:
+                cur.execute(
+                    "INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (name,)
+                )
+                if isinstance(view, AggregateView):
+                    # Rows of an older layout are dropped and filled again.
+                    for table in view.tables:
+                        cur.execute(f"DROP TABLE IF EXISTS {table}")
+                    cur.execute(
+                        "INSERT INTO projection_tracking (name, position) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
+                        (name + INLINE_SINCE, latest),
+                    )
+            for statement in statements[name]:
+                cur.execute(statement)
+        if self.db.dialect == "postgresql":
+            prefer_lz4(cur, sorted({t for view in self.views for t in _tables_of(view)}))
+        cur.execute(
+            "DELETE FROM projection_tracking WHERE substr(name, 1, ?) = ?", (len(SCHEMA), SCHEMA)
+        )
+        cur.execute("INSERT INTO projection_tracking (name, position) VALUES (?, 0)", (mark,))
 
     def _settle_inline(self) -> None:
         """Events stored before an inline view existed reach it once, here; every later

@@ -166,3 +166,97 @@ def test_a_payment_whose_reply_is_lost_after_its_commit_is_recorded_once(
     assert lost == [1]
     stored = postgres.app.get_invoice(tenant.account_id, invoice.id)
     assert [p.amount for p in stored.payments] == [Decimal("4.00")]
+
+
+class _FailingFirst:
+    """A connection whose next cursor's first script fails with `error` before it reaches
+    the server (as a deadlock's victim or a lock timeout would see it)."""
+
+    def __init__(self, conn: Any, error: Exception) -> None:
+        self._conn, self._error = conn, error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        with self._conn.cursor() as real:
+            error = self._error
+
+            class Cursor:
+                def execute(self, text: str) -> None:
+                    raise error
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(real, name)
+
+            yield Cursor()
+
+
+def fail_the_next_save(
+    services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> list[int]:
+    recorder = services.app.recorder
+    real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
+    saving: list[int] = []
+    failed: list[int] = []
+
+    @contextmanager
+    def connection() -> Iterator[Any]:
+        with real_connection() as conn:
+            if saving and not failed:
+                failed.append(1)
+                yield _FailingFirst(conn, error)
+            else:
+                yield conn
+
+    def insert(*args: Any, **kwargs: Any) -> Any:
+        saving.append(1)
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(recorder.datastore, "get_connection", connection)
+    monkeypatch.setattr(recorder, "insert_events", insert)
+    return failed
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_rolled_back_as_a_deadlock_victim_goes_again_once(
+    postgres: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
+    invoice = postgres.app.create_invoice(tenant.account_id, new, META)
+    failed = fail_the_next_save(
+        postgres, monkeypatch, psycopg.errors.DeadlockDetected("deadlock detected")
+    )
+    paid, _ = postgres.app.record_payment(
+        tenant.account_id, invoice.id, Decimal(4), None, None, None, META
+    )
+    monkeypatch.undo()
+    assert failed == [1]
+    stored = postgres.app.get_invoice(tenant.account_id, invoice.id)
+    assert (
+        [p.amount for p in stored.payments]
+        == [Decimal("4.00")]
+        == [p.amount for p in paid.payments]
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_that_timed_out_on_the_lock_is_not_sent_again(
+    postgres: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
+    invoice = postgres.app.create_invoice(tenant.account_id, new, META)
+    timeout = psycopg.errors.LockNotAvailable("canceling statement due to lock timeout")
+    failed = fail_the_next_save(postgres, monkeypatch, timeout)
+    with pytest.raises(OperationalError):  # a 503: the client retries with its key
+        postgres.app.record_payment(
+            tenant.account_id, invoice.id, Decimal(4), None, None, None, META
+        )
+    monkeypatch.undo()
+    assert failed == [1]
+    assert postgres.app.get_invoice(tenant.account_id, invoice.id).payments == ()
