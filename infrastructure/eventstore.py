@@ -100,8 +100,9 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
     def _insert_with_views(self, stored_events: Sequence[StoredEvent], prepared: Any) -> list[int]:
         """The events and their views' rows as one script: BEGIN, the lock, the events,
         the rows (which find their events' notification ids in SQL), COMMIT, sent in
-        one message. The event table's lock serialises every writer of every account,
-        so it is held for the server's work alone: statement by statement, each send
+        one message (or, with large values, pipelined with the values bound). The
+        event table's lock serialises every writer of every account, so it is held for
+        the server's work alone: statement by statement, each send
         waits for this thread to wake, and psycopg's `transaction()` syncs before its
         COMMIT. A version conflict skips the rest, COMMIT included, and raises
         IntegrityError here; the aborted block is rolled back. The script goes again
@@ -130,23 +131,42 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         self.inline.write(script, stored_events, seqs, prepared)
         script.execute("COMMIT")
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
-            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            with self.datastore.get_connection() as conn:
                 try:
-                    curs.execute(script.text(ClientCursor(conn)))
+                    return _send(conn, script, inserted)
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at
                     # start-up, say) or a serialisation failure: the server rolled the
                     # block back, so nothing of it committed and it may go again.
                     if error.sqlstate not in ROLLED_BACK or attempt == ROLLED_BACK_ATTEMPTS:
                         raise
-                    continue
                 finally:
                     if conn.pgconn.transaction_status != TransactionStatus.IDLE:
                         conn.rollback()  # an aborted block: nothing stays
-                for _ in range(inserted):
-                    curs.nextset()
-                return [row["notification_id"] for row in curs.fetchall()]
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+# Above this many bytes of values, a save's statements go in a pipeline with their
+# values bound (binary, no quoting, no parsing of literals) rather than as one script:
+# an invoice with 1,000 payments took 14.6 ms to pay as a script and 8.7 ms bound.
+SCRIPT_BYTES = 32_768
+
+
+def _send(conn: Any, script: _Script, inserted: int) -> list[int]:
+    """Send the save's statements; the notification ids of statement `inserted`."""
+    if script.size() <= SCRIPT_BYTES:
+        with conn.cursor() as curs:
+            curs.execute(script.text(ClientCursor(conn)))
+            for _ in range(inserted):
+                curs.nextset()
+            return [row["notification_id"] for row in curs.fetchall()]
+    # BEGIN and COMMIT are the script's own: psycopg's `transaction()` would sync (and
+    # wait for the replies) before it sent COMMIT, with the event table locked.
+    ids = conn.cursor()
+    with conn.pipeline(), conn.cursor() as curs:
+        for i, (sql, params) in enumerate(script.statements):
+            (ids if i == inserted else curs).execute(sql, params or None)
+    return [row["notification_id"] for row in ids.fetchall()]
 
 
 class _Script:
@@ -163,6 +183,12 @@ class _Script:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         raise TypeError("a script is sent whole: nothing can be read back in it")
+
+    def size(self) -> int:
+        """Bytes of text and binary values, roughly what quoting them would cost."""
+        return sum(
+            len(v) for _, params in self.statements for v in params if isinstance(v, str | bytes)
+        )
 
     def text(self, quoting: ClientCursor[Any]) -> str:
         """The statements with their parameters quoted as literals, by psycopg."""

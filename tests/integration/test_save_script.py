@@ -18,6 +18,7 @@ from api.services import build_services
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
+from infrastructure.eventstore import SCRIPT_BYTES
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
 
@@ -260,3 +261,28 @@ def test_a_save_that_timed_out_on_the_lock_is_not_sent_again(
     monkeypatch.undo()
     assert failed == [1]
     assert postgres.app.get_invoice(tenant.account_id, invoice.id).payments == ()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_large_save_goes_bound_and_a_conflicting_one_leaves_nothing(
+    postgres: Services, settings: Settings
+) -> None:
+    """Past SCRIPT_BYTES of values a save is pipelined with its values bound: the same
+    text back, and the same all-or-nothing on a conflict."""
+    tenant = make_tenant(postgres)
+    notes = AWKWARD * 1_500  # about 50 KB
+    assert len(notes.encode()) > SCRIPT_BYTES
+    client = postgres.app.create_client(tenant.account_id, {"name": "N", "notes": notes}, META)
+    assert postgres.app.get_client(tenant.account_id, client.id).details["notes"] == notes
+    assert postgres.app.repository.get(client.id).details["notes"] == notes
+    stale = postgres.app.repository.get(client.id)
+    postgres.app.update_client(tenant.account_id, client.id, {"notes": notes + "!"}, META)
+    before = _counts(settings)
+    stale.update({"notes": notes + "?"}, postgres.app.clock.now(), META)
+    with pytest.raises(IntegrityError):
+        postgres.app.save(stale)
+    assert _counts(settings) == before
+    assert postgres.app.get_client(tenant.account_id, client.id).details["notes"] == notes + "!"
+    with psycopg.connect(settings.postgres.conninfo()) as conn:
+        conn.execute("SET lock_timeout = '2s'")
+        conn.execute("LOCK TABLE experi_events IN SHARE MODE")  # nobody holds it
