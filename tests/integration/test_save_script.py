@@ -3,8 +3,8 @@ comes back is exactly what was saved, and a save that conflicts leaves nothing b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -101,30 +101,47 @@ def test_a_conflicting_save_leaves_nothing_and_holds_no_lock(
     assert _counts(settings)[0] == before[0] + 1
 
 
-def lose_the_next_reply(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The next save's script runs and commits, then its reply never comes (the
-    connection drops): the save raises OperationalError. Returns a list that gets one
-    item when that happens."""
+def on_the_next_save(
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    around: Callable[[Any], AbstractContextManager[Any]],
+) -> list[int]:
+    """The next save uses its connection through `around` (later saves are left
+    alone). Returns a list that gets one item when that happens."""
     recorder = services.app.recorder
     real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
     saving: list[int] = []
-    lost: list[int] = []
+    done: list[int] = []
 
     @contextmanager
-    def reply_lost() -> Iterator[Any]:
+    def connection() -> Iterator[Any]:
         with real_connection() as conn:
-            yield conn
-        if saving and not lost:
-            lost.append(1)
-            raise OperationalError("server closed the connection unexpectedly")
+            if saving and not done:
+                done.append(1)
+                with around(conn) as used:
+                    yield used
+            else:
+                yield conn
 
     def insert(*args: Any, **kwargs: Any) -> Any:
         saving.append(1)
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(recorder.datastore, "get_connection", reply_lost)
+    monkeypatch.setattr(recorder.datastore, "get_connection", connection)
     monkeypatch.setattr(recorder, "insert_events", insert)
-    return lost
+    return done
+
+
+def lose_the_next_reply(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The next save's statements run and commit, then its reply never comes (the
+    connection drops): the save raises OperationalError."""
+
+    @contextmanager
+    def reply_lost(conn: Any) -> Iterator[Any]:
+        yield conn
+        raise OperationalError("server closed the connection unexpectedly")
+
+    return on_the_next_save(services, monkeypatch, reply_lost)
 
 
 LINES = (LineItem("Work", Decimal(1), Decimal(10)),)
@@ -197,27 +214,11 @@ class _FailingFirst:
 def fail_the_next_save(
     services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> list[int]:
-    recorder = services.app.recorder
-    real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
-    saving: list[int] = []
-    failed: list[int] = []
-
     @contextmanager
-    def connection() -> Iterator[Any]:
-        with real_connection() as conn:
-            if saving and not failed:
-                failed.append(1)
-                yield _FailingFirst(conn, error)
-            else:
-                yield conn
+    def failing(conn: Any) -> Iterator[Any]:
+        yield _FailingFirst(conn, error)
 
-    def insert(*args: Any, **kwargs: Any) -> Any:
-        saving.append(1)
-        return real_insert(*args, **kwargs)
-
-    monkeypatch.setattr(recorder.datastore, "get_connection", connection)
-    monkeypatch.setattr(recorder, "insert_events", insert)
-    return failed
+    return on_the_next_save(services, monkeypatch, failing)
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
