@@ -30,6 +30,24 @@ def cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def postgres_cpu() -> float | None:
+    """CPU of every PostgreSQL process on this machine, with their ended children's
+    (None where the server is elsewhere): on a quiet machine, what it spent."""
+    total, ticks, found = 0.0, os.sysconf("SC_CLK_TCK"), False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                name, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue  # ended meanwhile
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            # Its own CPU, and that of its ended children (the helpers' connections).
+            total += sum(int(v) for v in fields[11:15]) / ticks
+            found = True
+    return total if found else None
+
+
 def children_cpu() -> float:
     """CPU of finished child processes (the rebuild's helpers; the seed starts none)."""
     return cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
@@ -70,7 +88,7 @@ def main() -> None:
         events = s.app.recorder.max_notification_id() or 0
         print(f"seeded {events:,} events in {time.perf_counter() - started:.1f} s ({args.backend})")
         profiler = cProfile.Profile() if args.profile else None
-        cpu_before = resource.getrusage(resource.RUSAGE_SELF), children_cpu()
+        cpu_before = resource.getrusage(resource.RUSAGE_SELF), children_cpu(), postgres_cpu()
         started = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -83,7 +101,12 @@ def main() -> None:
         print(f"rebuild: {events:,} events in {seconds:.1f} s = {events / seconds:,.0f} events/s")
         mine = cpu(resource.getrusage(resource.RUSAGE_SELF)) - cpu(cpu_before[0])
         helpers = children_cpu() - cpu_before[1]
-        print(f"CPU: this process {mine:.2f} s, helper processes {helpers:.2f} s")
+        server = postgres_cpu()
+        spent = "" if server is None or cpu_before[2] is None else f"{server - cpu_before[2]:.2f} s"
+        print(
+            f"CPU: this process {mine:.2f} s, helper processes {helpers:.2f} s"
+            + (f", PostgreSQL {spent}" if spent else "")
+        )
         if profiler:
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)

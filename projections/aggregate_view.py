@@ -39,6 +39,14 @@ class AggregateView:
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
 
+    def rebuilding_statements(self, dialect: str) -> list[str]:
+        """Run first in each transaction of a rebuild that writes these rows."""
+        return []
+
+    def rebuilt_statements(self, dialect: str) -> list[str]:
+        """Run once a rebuild has written every view, under every view's lock."""
+        return []
+
     def row(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
         """(version, state, *columns in the order of `names`): what the aggregate's row
         holds after `id` and `seq`; `document` if it is shaped already."""

@@ -15,7 +15,14 @@ from domain import money
 from domain.invoice import Invoice, overdue
 from projections import cursors
 from projections.aggregate_view import AggregateView, blob_type, document_column
-from projections.outstanding_totals import TOTALS, is_open, owing, totals_statements
+from projections.outstanding_totals import (
+    SKIP_IN_TRANSACTION,
+    TOTALS,
+    is_open,
+    owing,
+    recount_statements,
+    totals_statements,
+)
 from projections.plans import Plan, Query
 from projections.state import StateCodec
 
@@ -82,6 +89,13 @@ class InvoicesView(AggregateView):
     def __init__(self, codec: StateCodec, shape: Callable[[Any], bytes] | None = None) -> None:
         super().__init__(codec, shape)
         self.tables = (TOTALS, self.table)  # totals first: emptied before the rows
+
+    def rebuilding_statements(self, dialect: str) -> list[str]:
+        # PostgreSQL's trigger can be told to skip a transaction; SQLite's cannot.
+        return [SKIP_IN_TRANSACTION] if dialect == "postgresql" else []
+
+    def rebuilt_statements(self, dialect: str) -> list[str]:
+        return recount_statements(self.table) if dialect == "postgresql" else []
 
     def row_values(self, invoice: Any) -> tuple[Any, ...]:
         return (

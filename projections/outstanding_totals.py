@@ -5,6 +5,12 @@ zero. Each insert, update or delete of an invoice row takes its old contribution
 and adds its new one in the same transaction, so the totals always agree with the rows
 a reader sees beside them. An update that changes neither status, currency nor amount
 due touches no total (no lock on the account's totals row for it).
+
+A rebuild on PostgreSQL writes its rows with the trigger switched off for its own
+transactions (`SKIP_IN_TRANSACTION`) and counts every total once at the end
+(`recount_statements`): the trigger cost about 12 µs per row, on the path the rebuild
+waits for. Writers running meanwhile keep the trigger; the recount replaces what they
+added with the count of the finished rows.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 from domain.invoice import OPEN_STATUSES
 
 TOTALS = "view_outstanding"
+_SKIP = "experi.skip_outstanding_totals"  # a setting of the transaction, never the session
+SKIP_IN_TRANSACTION = f"SET LOCAL {_SKIP} = 'on'"
 
 
 def is_open(row: str = "") -> str:
@@ -64,6 +72,7 @@ def _postgres(rows: str) -> list[str]:
     function = f"{rows}_totals"
     body = (
         "BEGIN "
+        f"IF current_setting('{_SKIP}', true) = 'on' THEN RETURN NULL; END IF; "
         f"IF TG_OP = 'UPDATE' AND NOT ({_changed('IS DISTINCT FROM')}) THEN RETURN NULL; END IF; "
         f"IF TG_OP <> 'INSERT' AND {owing('OLD.')} THEN {_add('OLD', '-')}; END IF; "
         f"IF TG_OP <> 'DELETE' AND {owing('NEW.')} THEN "
@@ -75,6 +84,19 @@ def _postgres(rows: str) -> list[str]:
         f"AS $body$ {body} $body$",
         f"CREATE OR REPLACE TRIGGER {function} AFTER INSERT OR UPDATE OR DELETE ON {rows} "
         f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
+def recount_statements(rows: str) -> list[str]:
+    """PostgreSQL: every total counted again from the rows. The rows are held still
+    (SHARE: writers wait, readers do not) so that no write lands between the count and
+    the totals it would have changed."""
+    return [
+        f"LOCK TABLE {rows} IN SHARE MODE",
+        f"DELETE FROM {TOTALS}",
+        f"INSERT INTO {TOTALS} (account_id, currency, invoices, due_minor) "
+        f"SELECT account_id, currency, COUNT(*), SUM(amount_due_minor) FROM {rows} "
+        f"WHERE {owing()} GROUP BY account_id, currency",
     ]
 
 

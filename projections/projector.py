@@ -218,6 +218,11 @@ class Projector:
                 # goes with it, so the rebuild resumes before it): it need not wait for
                 # the WAL flush. The rebuild's last commit waits, and flushes the rest.
                 cur.execute("SET LOCAL synchronous_commit = off")
+            if rebuilding:
+                for view in views:
+                    if isinstance(view, AggregateView):
+                        for statement in view.rebuilding_statements(self.db.dialect):
+                            cur.execute(statement)
             positions = self._positions(cur, views)
             start = min(positions.values(), default=0)
             if stop is not None and start >= stop:
@@ -266,6 +271,9 @@ class Projector:
         with self.db.transaction(lock=everything) as cur:
             marks = self._marks(cur)
             if REBUILDING not in marks:
+                for inline in self.inline:
+                    for statement in inline.rebuilding_statements(self.db.dialect):
+                        cur.execute(statement)
                 for view in self.views:
                     for table in view.tables:
                         cur.execute(f"DELETE FROM {table}")
@@ -293,6 +301,9 @@ class Projector:
             while not helper.wait(0.5):
                 bar.update(self.position_of(self.views))
         with self.db.transaction(lock=everything) as cur:
+            for view in self.inline:
+                for statement in view.rebuilt_statements(self.db.dialect):
+                    cur.execute(statement)
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
         bar.finish()
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +18,8 @@ from application.ports import InvoiceFilter
 from domain.errors import DomainError
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
+from projections import projector as projector_module
+from projections.progress import Progress
 from tests.support import META, make_tenant
 
 CURRENCIES = ("GBP", "EUR", "JPY")
@@ -90,3 +95,55 @@ def test_the_summary_equals_the_open_invoices_after_any_changes_and_a_rebuild(
 
     services.projector.rebuild()
     assert summary(services, tenant.account_id) == expected(services, tenant.account_id)
+
+
+class WritesBetweenBatches(Progress):
+    """A progress bar that, after each batch of a rebuild, makes one more change, as a
+    server running beside the rebuild would; it interrupts the rebuild once."""
+
+    def __init__(self, changes: list[Callable[[], object]]):
+        super().__init__(io.StringIO())
+        self.changes, self.interrupt_after = list(changes), 2
+
+    def update(self, position: int) -> None:
+        super().update(position)
+        if self.changes:
+            self.changes.pop(0)()
+        self.interrupt_after -= 1
+        if self.interrupt_after == 0:
+            raise KeyboardInterrupt
+
+
+def test_a_rebuild_counts_what_was_written_while_it_ran_and_resumed(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, tenant = services.app, make_tenant(services)
+    account = tenant.account_id
+    client = app.create_client(account, {"name": "C"}, META)
+
+    def invoice(currency: str, amount: int) -> Any:
+        item = (LineItem("Work", Decimal(1), Decimal(amount)),)
+        return app.create_invoice(
+            account, NewInvoice(client.id, item, currency=currency, status="SENT"), META
+        ).id
+
+    made = [invoice("GBP", 10), invoice("EUR", 20), invoice("GBP", 30), invoice("EUR", 40)]
+    monkeypatch.setattr(projector_module, "BATCH", 3)  # many batches from a small store
+    bar = WritesBetweenBatches(
+        [
+            lambda: made.append(invoice("JPY", 300)),
+            lambda: app.record_payment(account, made[0], Decimal("4"), None, None, None, META),
+            lambda: app.void_invoice(account, made[1], META),
+            lambda: app.record_payment(account, made[2], None, None, None, None, META),
+            lambda: made.append(invoice("GBP", 5)),
+        ]
+    )
+    with pytest.raises(KeyboardInterrupt):
+        services.projector.rebuild(bar)
+    services.projector.rebuild(bar)  # resumes, with changes still landing between batches
+    assert not bar.changes
+    # Open: GBP 6 (10 less 4) and 5, EUR 40, JPY 300; one voided, one paid in full.
+    count, totals = summary(services, account)
+    assert (count, totals) == expected(services, account)
+    assert count == 4
+    assert totals == {"GBP": Decimal("11.00"), "EUR": Decimal("40.00"), "JPY": Decimal("300")}
