@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
@@ -109,7 +109,7 @@ class ExperiBase(Application[UUID]):
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         self._hasher = hasher
-        self._after_save: list[Callable[[], None]] = []
+        self._after_save: list[Callable[[Sequence[Any]], None]] = []
         self._locks: defaultdict[UUID, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._running = threading.local()
@@ -151,8 +151,9 @@ class ExperiBase(Application[UUID]):
         super().register_transcodings(transcoder)
         transcodings.register(transcoder)
 
-    def on_saved(self, callback: Callable[[], None]) -> None:
-        """Call back after every commit (work that may fail without failing the command)."""
+    def on_saved(self, callback: Callable[[Sequence[Any]], None]) -> None:
+        """Call back after every commit with the aggregates saved (work that may fail
+        without failing the command)."""
         self._after_save.append(callback)
 
     def save(self, *objs: Any, **kwargs: Any) -> Any:
@@ -160,7 +161,7 @@ class ExperiBase(Application[UUID]):
             state.saving = True
         with self._write_lock:
             recordings = super().save(*objs, **kwargs)
-        self._after_commit()
+        self._after_commit(objs)
         return recordings
 
     def _record(self, processing_event: Any) -> Any:
@@ -191,12 +192,12 @@ class ExperiBase(Application[UUID]):
         except Exception:
             logger.warning("a snapshot could not be taken after a commit", exc_info=True)
 
-    def _after_commit(self) -> None:
+    def _after_commit(self, saved: Sequence[Any]) -> None:
         """Work that follows a commit; a failure is logged, never raised: the change is
         stored whatever happens next."""
         for callback in self._after_save:
             try:
-                callback()
+                callback(saved)
             except Exception:
                 logger.warning("work after a commit failed; it is retried later", exc_info=True)
 

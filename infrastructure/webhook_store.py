@@ -89,6 +89,15 @@ class WebhookStore:
         )
         return [str(row[0]) for row in rows]
 
+    def hooked_accounts(self, limit: int) -> list[str] | None:
+        """The accounts with an enabled endpoint; None if there are more than `limit`."""
+        rows = self.db.rows(
+            "SELECT DISTINCT account_id FROM view_webhook_endpoints WHERE status = 'enabled' "
+            "LIMIT ?",
+            (limit + 1,),
+        )
+        return None if len(rows) > limit else [str(row[0]) for row in rows]
+
     def claim(self, endpoint_id: str, now: float, seconds: float) -> Lease | None:
         """A lease on the endpoint, unless another worker holds one or it is not due."""
         token = secrets.token_hex(8)

@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from uuid import UUID
@@ -23,6 +23,7 @@ from application.ports import RateDecision
 from infrastructure.webhook_sender import WebhookSender
 from infrastructure.webhook_settings import WebhookSettings
 from infrastructure.webhook_store import Lease, Pending, WebhookStore, iso
+from infrastructure.webhook_wakes import WakeFilter
 
 log = logging.getLogger("experi.webhooks")
 BATCH = 50  # endpoints looked at per pass
@@ -60,6 +61,7 @@ class WebhookWorker:
         self.limiter = limiter
         self.settings = settings
         self.clock = clock
+        self.wakes = WakeFilter(store.hooked_accounts, settings.interval_seconds)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,6 +71,7 @@ class WebhookWorker:
         """Serve every due endpoint once; returns how many attempts were made. `now`
         (tests) shifts this pass's clock; attempts are still signed with the real time."""
         offset = 0.0 if now is None else now - self.clock()
+        self.wakes.refresh()
         due = self.store.due(self.clock() + offset, BATCH)
         if self._pool is None or len(due) < 2:
             return sum(self.serve(endpoint_id, offset) for endpoint_id in due)
@@ -152,6 +155,12 @@ class WebhookWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def saved(self, aggregates: Sequence[Any]) -> None:
+        """After a commit in this process: a pass at once if its events may have an
+        endpoint to go to (`WakeFilter`)."""
+        if self.wakes.concerns(aggregates):
+            self._wake.set()
 
     def start(self) -> None:
         if self._thread is not None:

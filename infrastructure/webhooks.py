@@ -58,7 +58,8 @@ def build_webhooks(
         limiter=limiter,
         settings=settings,
     )
-    # A commit in this process wakes its worker at once; other processes' workers find
-    # the event on their next pass (EXPERI_WEBHOOK_INTERVAL_SECONDS).
-    app.on_saved(worker.wake)
+    # A commit in this process of an account with an endpoint wakes its worker at once;
+    # other processes' workers find the event on their next pass
+    # (EXPERI_WEBHOOK_INTERVAL_SECONDS).
+    app.on_saved(worker.saved)
     return WebhookService(db=db, view=view, store=store, worker=worker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +34,7 @@ def test_a_failure_after_the_commit_neither_repeats_the_payment_nor_fails_it(
     tenant, invoice = sent_invoice(services)
     failures = []
 
-    def views_unreachable() -> None:
+    def views_unreachable(saved: Sequence[Any]) -> None:
         if not failures:
             failures.append(1)
             raise OperationalError("database is locked")

@@ -360,3 +360,21 @@ def test_bodies_are_sent_as_stored(
     deliver_all(services)
     assert json.loads(receiver.received[0].body)["data"]["object"]["note"] == "ünïcödé €"
     assert receiver.received[0].body.decode("utf-8") == event["raw"]
+
+
+def test_a_commit_of_an_account_with_an_endpoint_is_delivered_at_once(
+    services: Services, tenant: Tenant, receiver: Receiver
+) -> None:
+    """The worker's periodic pass is minutes away: only a wake after the commit delivers."""
+    other = make_tenant(services)
+    worker = services.webhooks.worker
+    worker.settings = dataclasses.replace(FAST, interval_seconds=600.0)
+    services.webhooks.start()
+    try:
+        subscribe(services, tenant, receiver, ("client.created",))
+        services.app.create_client(other.account_id, {"name": "Elsewhere"}, META)
+        services.app.create_client(tenant.account_id, {"name": "Here"}, META)
+        got = receiver.wait_for(1, timeout=10)
+        assert json.loads(got[0].body)["data"]["object"]["name"] == "Here"
+    finally:
+        services.webhooks.stop()

@@ -1,0 +1,59 @@
+"""Which commits in this process wake its webhook worker at once: those that may have
+an endpoint to go to.
+
+A pass after every commit cost about 7% of the write throughput with no endpoint
+anywhere (under POST load each worker ran a pass per few commits, each a round trip
+that found nothing due). The worker keeps the accounts that have an enabled endpoint,
+read again on its periodic pass; a commit of any other account's aggregates wakes
+nobody, and its events wait at most for the next pass of any worker, as a commit in
+another process already did. A saved endpoint always wakes the worker, and until the
+worker has read the accounts again every commit does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from domain.webhook_endpoint import WebhookEndpoint
+
+LIMIT = 10_000  # more accounts with endpoints than this: every commit wakes the worker
+
+
+class WakeFilter:
+    def __init__(
+        self,
+        read: Callable[[int], list[str] | None],
+        every: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read = read  # at most `limit` accounts, or None if there are more
+        self._every = every
+        self._clock = clock
+        self._accounts: frozenset[str] | None = None  # None: not known, every commit wakes
+        self._read_at = float("-inf")
+        self._changed = threading.Event()  # an endpoint was saved since the last read
+
+    def concerns(self, saved: Sequence[Any]) -> bool:
+        """Whether a commit of these aggregates should wake the worker now."""
+        accounts = self._accounts
+        for obj in saved:
+            if isinstance(obj, WebhookEndpoint):
+                self._changed.set()
+                return True
+        if accounts is None or self._changed.is_set():
+            return True
+        return any(str(getattr(obj, "account_id", "")) in accounts for obj in saved)
+
+    def refresh(self) -> None:
+        """Read the accounts again if an endpoint was saved or the last read is old (the
+        worker, at the start of each pass)."""
+        now = self._clock()
+        if not self._changed.is_set() and now - self._read_at < self._every:
+            return
+        self._changed.clear()  # before the read: a save during it marks it again
+        found = self._read(LIMIT)
+        self._accounts = None if found is None else frozenset(found)
+        self._read_at = now
