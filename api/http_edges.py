@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
-import anyio
 from litestar.types import Message, Receive, ReceiveMessage, Scope, Send
 
 from api.errors import ApiError
@@ -52,7 +52,7 @@ def body_deadline(receive: Receive, seconds: float | None = None) -> Receive:
         if done:
             return await receive()
         try:
-            with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 message = await receive()
         except TimeoutError:
             raise ApiError(408, "The request body did not arrive in time") from None
