@@ -53,7 +53,13 @@ class WakeFilter:
         now = self._clock()
         if not self._changed.is_set() and now - self._read_at < self._every:
             return
+        changed = self._changed.is_set()
         self._changed.clear()  # before the read: a save during it marks it again
-        found = self._read(LIMIT)
+        try:
+            found = self._read(LIMIT)
+        except Exception:
+            if changed:
+                self._changed.set()  # still unread: commits go on waking the worker
+            raise
         self._accounts = None if found is None else frozenset(found)
         self._read_at = now

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+import pytest
+
 from domain.meta import system_meta
 from domain.webhook_endpoint import WebhookEndpoint
 from infrastructure.webhook_wakes import LIMIT, WakeFilter
@@ -93,3 +95,22 @@ def test_past_the_limit_every_commit_wakes_the_worker() -> None:
     wakes = WakeFilter(store.read, every=1.0, clock=Clock())
     wakes.refresh()
     assert wakes.concerns([Owned(QUIET)])
+
+
+def test_a_failed_read_after_a_saved_endpoint_keeps_every_commit_waking_the_worker() -> None:
+    store = Store([])
+    wakes = WakeFilter(store.read, every=1.0, clock=Clock())
+    wakes.refresh()
+    assert wakes.concerns([endpoint(QUIET)])
+
+    def unreachable(limit: int) -> list[str] | None:
+        raise ConnectionError("the database went away")
+
+    wakes._read = unreachable
+    with pytest.raises(ConnectionError):
+        wakes.refresh()
+    assert wakes.concerns([Owned(QUIET)])
+    wakes._read = store.read
+    store.accounts.append(str(QUIET))
+    wakes.refresh()
+    assert wakes.concerns([Owned(QUIET)]) and not wakes.concerns([Owned(HOOKED)])
