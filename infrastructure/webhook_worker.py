@@ -61,7 +61,7 @@ class WebhookWorker:
         self.limiter = limiter
         self.settings = settings
         self.clock = clock
-        self.wakes = WakeFilter(store.hooked_accounts, settings.interval_seconds)
+        self.wakes = WakeFilter(store.hooked_accounts)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -90,6 +90,19 @@ def test_the_accounts_are_read_again_once_per_period() -> None:
     assert not wakes.concerns([Owned(HOOKED)])
 
 
+def test_a_commit_wakes_the_worker_to_read_the_accounts_again_once_they_are_old() -> None:
+    store, clock = Store([]), Clock()
+    wakes = WakeFilter(store.read, every=1.0, clock=clock)
+    wakes.refresh()
+    store.accounts.append(str(QUIET))  # an endpoint created through another process
+    assert not wakes.concerns([Owned(QUIET)])
+    clock.now += 1.0
+    assert wakes.concerns([Owned(QUIET)])  # the pass it wakes reads them again
+    wakes.refresh()
+    assert store.reads == 2
+    assert wakes.concerns([Owned(QUIET)]) and not wakes.concerns([Owned(HOOKED)])
+
+
 def test_past_the_limit_every_commit_wakes_the_worker() -> None:
     store = Store([uuid4() for _ in range(LIMIT + 1)])
     wakes = WakeFilter(store.read, every=1.0, clock=Clock())
