@@ -153,9 +153,6 @@ class WebhookWorker:
             # The next attempt, failing again, disables it then.
             log.exception("webhook endpoint %s could not be disabled", lease.endpoint_id)
 
-    def wake(self) -> None:
-        self._wake.set()
-
     def saved(self, aggregates: Sequence[Any]) -> None:
         """After a commit in this process: a pass at once if its events may have an
         endpoint to go to (`WakeFilter`)."""

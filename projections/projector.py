@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from typing import Any, Protocol
 from uuid import UUID
@@ -65,6 +65,11 @@ def _tables_of(view: Any) -> set[str]:
     """The tables a view writes: those a rebuild empties, and its main table."""
     main = getattr(view, "table", None)
     return {*getattr(view, "tables", ()), *([main] if isinstance(main, str) else [])}
+
+
+def run_each(cur: SqlCursor, statements: Iterable[str]) -> None:
+    for statement in statements:
+        cur.execute(statement)
 
 
 SCHEMA = "__schema__:"  # a mark naming what the views' tables were last set up with
@@ -218,18 +223,15 @@ class Projector:
                 # goes with it, so the rebuild resumes before it): it need not wait for
                 # the WAL flush. The rebuild's last commit waits, and flushes the rest.
                 cur.execute("SET LOCAL synchronous_commit = off")
+            inline = [v for v in views if isinstance(v, AggregateView)]
             if rebuilding:
-                for view in views:
-                    if isinstance(view, AggregateView):
-                        for statement in view.rebuilding_statements(self.db.dialect):
-                            cur.execute(statement)
+                run_each(cur, (s for v in inline for s in v.rebuilding_statements(self.db.dialect)))
             positions = self._positions(cur, views)
             start = min(positions.values(), default=0)
             if stop is not None and start >= stop:
                 return 0, False
             events = reader.read(start, stop)
             notifications = [n for n, _ in events]
-            inline = [v for v in views if isinstance(v, AggregateView)]
             if inline:
                 fold_batch(cur, inline, positions, events, memo, self.db.dialect)
             following = [v for v in views if not isinstance(v, AggregateView)]
@@ -271,9 +273,8 @@ class Projector:
         with self.db.transaction(lock=everything) as cur:
             marks = self._marks(cur)
             if REBUILDING not in marks:
-                for inline in self.inline:
-                    for statement in inline.rebuilding_statements(self.db.dialect):
-                        cur.execute(statement)
+                dialect = self.db.dialect
+                run_each(cur, (s for v in self.inline for s in v.rebuilding_statements(dialect)))
                 for view in self.views:
                     for table in view.tables:
                         cur.execute(f"DELETE FROM {table}")
@@ -301,9 +302,7 @@ class Projector:
             while not helper.wait(0.5):
                 bar.update(self.position_of(self.views))
         with self.db.transaction(lock=everything) as cur:
-            for view in self.inline:
-                for statement in view.rebuilt_statements(self.db.dialect):
-                    cur.execute(statement)
+            run_each(cur, (s for v in self.inline for s in v.rebuilt_statements(self.db.dialect)))
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
         bar.finish()
 
