@@ -31,7 +31,6 @@ from api.docs_page import ASSETS, DOCS_CSP, docs_page
 from api.errors import EXCEPTION_HANDLERS, request_id
 from api.events import EventController
 from api.gate import ApiGate
-from api.guards import api_guard
 from api.health import live, ready
 from api.http_edges import allowed_methods
 from api.invoice_sending import InvoiceSendingController
@@ -121,7 +120,6 @@ def create_app(
             WebhookEndpointController,
         ],
         middleware=[ApiGate()],
-        guards=[api_guard],
         dependencies=DEPENDENCIES,
         request_class=ContractRequest,
     )

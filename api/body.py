@@ -7,6 +7,7 @@ import functools
 import re
 import types
 import typing
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -98,10 +99,14 @@ def _whole(raw: Any) -> Any:
 
 
 @functools.cache
-def _fields(model: type[msgspec.Struct]) -> tuple[tuple[msgspec.structs.FieldInfo, Any], ...]:
-    """A Struct's fields with their full annotations (constraints included), worked out once."""
+def _fields(
+    model: type[msgspec.Struct],
+) -> tuple[tuple[tuple[msgspec.structs.FieldInfo, Any], ...], frozenset[str]]:
+    """A Struct's fields with their full annotations (constraints included), and the
+    names a body may use, worked out once."""
     hints = typing.get_type_hints(model, include_extras=True)
-    return tuple((f, hints[f.name]) for f in msgspec.structs.fields(model))
+    fields = tuple((f, hints[f.name]) for f in msgspec.structs.fields(model))
+    return fields, frozenset(f.encode_name for f, _ in fields)
 
 
 class Reader:
@@ -118,8 +123,7 @@ class Reader:
         if not isinstance(raw, dict):
             return self.fail(path, "Must be a JSON object")
         prefix = f"{path}." if path else ""
-        fields = _fields(model)
-        known = {f.encode_name for f, _ in fields}
+        fields, known = _fields(model)
         for name in raw:
             if name not in known:
                 self.fail(f"{prefix}{name}", "Unknown field")
@@ -139,33 +143,72 @@ class Reader:
 
     def value(self, raw: Any, annotation: Any, path: str) -> Any:
         name = path.rsplit(".", 1)[-1]
-        core, nullable = _unwrap(annotation)
+        plan = _plan(annotation)
         if raw is None:
-            return None if nullable else self.fail(path, f"{label(name)} cannot be null")
-        if rule := _rule_of(core):
+            return None if plan.nullable else self.fail(path, f"{label(name)} cannot be null")
+        if plan.rule is not None:
             try:
-                return rule.read(raw)
+                return plan.rule.read(raw)
             except ValueError as error:
                 return self.fail(path, str(error))
-        if model := _struct_of(core):
-            return self.struct(raw, model, path)
-        item = _list_item(core)
-        if item is not None and isinstance(raw, list):
+        if plan.model is not None:
+            return self.struct(raw, plan.model, path)
+        if plan.item is not None and isinstance(raw, list):
             try:  # the list's own constraints (length), items aside
-                msgspec.convert([None] * len(raw), _with_items(core, Any), strict=True)
+                msgspec.convert([None] * len(raw), plan.items_unchecked, strict=True)
             except msgspec.ValidationError as error:
                 return self.fail(path, humane(str(error), name, raw))
-            items = [self.value(x, item, f"{path}.{i}") for i, x in enumerate(raw)]
+            items = [self.value(x, plan.item, f"{path}.{i}") for i, x in enumerate(raw)]
             return _MISSING if any(x is _MISSING for x in items) else items
         try:
             value = msgspec.convert(_whole(raw), annotation, strict=True)
         except msgspec.ValidationError as error:
-            return self.fail(path, humane(str(error), name, raw, _choices(core)))
-        pattern = _pattern_of(core)
-        if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
+            return self.fail(path, humane(str(error), name, raw, list(plan.choices)))
+        if plan.pattern and isinstance(value, str) and not re.fullmatch(plan.pattern, value):
             # Python's `$` also matches before a final line break, ECMA-262's does not.
-            return self.fail(path, pattern_message(pattern, value))
+            return self.fail(path, pattern_message(plan.pattern, value))
         return value
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How `Reader.value` reads one annotation, worked out from its typing once."""
+
+    nullable: bool
+    rule: Rule | None
+    model: type[msgspec.Struct] | None
+    item: Any  # a list's item annotation, else None
+    items_unchecked: Any  # the list's annotation with its items left unchecked
+    pattern: str | None
+    choices: tuple[str, ...]
+
+
+def _plan_of(annotation: Any) -> _Plan:
+    core, nullable = _unwrap(annotation)
+    item = _list_item(core)
+    return _Plan(
+        nullable=nullable,
+        rule=_rule_of(core),
+        model=_struct_of(core),
+        item=item,
+        items_unchecked=None if item is None else _with_items(core, Any),
+        pattern=_pattern_of(core),
+        choices=tuple(_choices(core)),
+    )
+
+
+_PLANS: dict[Any, _Plan] = {}
+
+
+def _plan(annotation: Any) -> _Plan:
+    """The annotation's plan; the declared annotations are few and kept for the process."""
+    try:
+        return _PLANS[annotation]
+    except KeyError:
+        plan = _PLANS[annotation] = _plan_of(annotation)
+        return plan
+    except TypeError:  # an annotation that cannot be hashed is planned each time
+        return _plan_of(annotation)
 
 
 def _list_item(annotation: Any) -> Any:

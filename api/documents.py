@@ -6,11 +6,15 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from api import render
 from api.responses import encode
+from domain.values import Payment
 from projections.invoices_view import as_of_day
 
 _KEPT = 64  # saves whose response has not yet been made (a few per thread at most)
@@ -46,10 +50,45 @@ class _Shaped:
 _SHAPED = _Shaped()
 
 
+class _PaymentJson:
+    """Each payment's JSON, kept by payment id, for invoices with many payments: a
+    command on one reshapes its document, and all but the new payment were shaped by
+    the commands before. A kept text is used only for a payment equal in every field
+    to the one it was made from (the text is a function of those fields alone)."""
+
+    MANY = 16  # invoices with fewer payments shape them afresh, and keep nothing
+    KEPT = 20_000  # about 12 MB at most
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Payment, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def array(self, payments: Sequence[Payment]) -> msgspec.Raw:
+        parts = []
+        for payment in payments:
+            kept = self._kept.get(payment.id.int)  # an int hashes and compares in C
+            if kept is None or kept[0] != payment:
+                kept = (payment, encode(render.payment(payment)))
+                self._keep(payment.id.int, kept)
+            parts.append(kept[1])
+        return msgspec.Raw(b"[" + b",".join(parts) + b"]")
+
+    def _keep(self, payment_id: int, kept: tuple[Payment, bytes]) -> None:
+        with self._lock:
+            self._kept[payment_id] = kept
+            while len(self._kept) > self.KEPT:  # the earliest kept go first
+                del self._kept[next(iter(self._kept))]
+
+
+_PAYMENTS = _PaymentJson()
+
+
 def _invoice(invoice: Any) -> bytes:
     # No day is before date.min, so the stored document says `isOverdue: false`;
     # reads set it for the day they are made.
-    return encode(render.invoice(invoice, date.min))
+    payments = invoice.payments
+    kept = _PAYMENTS.array(payments) if len(payments) >= _PaymentJson.MANY else None
+    return encode(render.invoice(invoice, date.min, payments=kept))
 
 
 class ApiDocuments:

@@ -14,6 +14,7 @@ from api.client_address import client_address
 from api.context import run
 from api.errors import invalid
 from api.fields import IDEMPOTENCY_KEY, pattern_message
+from api.guards import check_operation
 from api.idempotency import run_idempotent
 from application.accounts import Principal
 from application.ports import RateDecision, RateLimited
@@ -52,7 +53,8 @@ def admit(services: Any, token: str, address: str, is_read: bool) -> tuple[Princ
 
 
 class ApiGate(ASGIMiddleware):
-    """Runs before routing to a handler, so that refused requests cost no body parsing."""
+    """Runs once the request is routed and before its body is read, so that refused
+    requests cost no body parsing."""
 
     scopes = (ScopeType.HTTP,)
 
@@ -75,6 +77,7 @@ class ApiGate(ASGIMiddleware):
         scope["experi_rate"] = decision
         if not decision.allowed:
             raise RateLimited(decision)
+        check_operation(scope)
 
         key = _header(scope, b"idempotency-key")
         if scope["method"] == "POST" and key is not None:

@@ -1,7 +1,7 @@
-"""The guard of /api/v1 operations: the key's scope, and no query parameter left unread.
+"""The checks of /api/v1 operations: the key's scope, and no query parameter left unread.
 
-One guard, not two: Litestar hands each guard its own copy of the route handler, and the
-copies showed in a GET's profile."""
+The gate runs them with the routed handler, not as a Litestar guard: Litestar hands each
+guard its own copy of the route handler, and the copy was 4% of a POST's CPU."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from api.errors import invalid
 from api.openapi import SECURITY
 from domain.errors import Forbidden
 
-# The guard is a coroutine: Litestar runs a plain function guard in a worker thread.
 
-
-async def api_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Any) -> None:
+def check_operation(scope: Any) -> None:
+    """The routed operation's checks, before its body is read."""
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    handler = scope["route_handler"]
     has_scope(connection, handler)
     known_query(connection, handler)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from api.schemas import (
     ClientOut,
@@ -18,6 +19,7 @@ from application.ports import Page
 from domain.client import Client
 from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
+from domain.values import Payment
 
 
 def day(value: date) -> str:
@@ -55,7 +57,19 @@ def client(c: Client) -> ClientOut:
     )
 
 
-def invoice(inv: Invoice, today: date) -> InvoiceOut:
+def payment(p: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=str(p.id),
+        amount=p.amount,
+        payment_date=day(p.payment_date),
+        payment_method=p.payment_method,
+        reference=p.reference,
+        recorded_at=timestamp(p.recorded_at),
+    )
+
+
+def invoice(inv: Invoice, today: date, payments: Any = None) -> InvoiceOut:
+    """`payments`, if given, stands for the payments' list as it is (their JSON, say)."""
     totals = inv.totals
     return InvoiceOut(
         id=str(inv.id),
@@ -81,17 +95,7 @@ def invoice(inv: Invoice, today: date) -> InvoiceOut:
         total=totals.total,
         amount_paid=totals.amount_paid,
         amount_due=totals.amount_due,
-        payments=[
-            PaymentOut(
-                id=str(p.id),
-                amount=p.amount,
-                payment_date=day(p.payment_date),
-                payment_method=p.payment_method,
-                reference=p.reference,
-                recorded_at=timestamp(p.recorded_at),
-            )
-            for p in inv.payments
-        ],
+        payments=[payment(p) for p in inv.payments] if payments is None else payments,
         emails=[
             EmailDelivery(
                 id=str(e.id),

@@ -188,9 +188,30 @@ class ExperiBase(Application[UUID]):
 
     def _take_snapshots(self, processing_event: Any) -> None:
         try:
-            super()._take_snapshots(processing_event)
+            self._snapshot_saved(processing_event)
         except Exception:
             logger.warning("a snapshot could not be taken after a commit", exc_info=True)
+
+    def _snapshot_saved(self, processing_event: Any) -> None:
+        """Snapshot each aggregate whose version reached its interval: from the object
+        just saved when the snapshot's version is its own (the state a replay would
+        give, with no read and no replay), else from the store as the library does."""
+        intervals = self.snapshotting_intervals or {}
+        if self.snapshots is None or not intervals:
+            return
+        taken = []
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            interval = intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshot_class: Any = getattr(type(aggregate), "Snapshot", self.snapshot_class)
+                taken.append(snapshot_class.take(aggregate))
+            else:
+                self.take_snapshot(event.originator_id, event.originator_version)
+        if taken:
+            self.snapshots.put(taken)
 
     def _after_commit(self, saved: Sequence[Any]) -> None:
         """Work that follows a commit; a failure is logged, never raised: the change is

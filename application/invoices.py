@@ -148,8 +148,9 @@ class InvoiceCommands(ExperiBase):
         meta: Meta,
     ) -> tuple[Invoice, Payment]:
         invoice = self.get_invoice(account_id, invoice_id)
-        payment_id = operation_id(meta) or uuid4()
-        for earlier in invoice.payments:
+        op = operation_id(meta)
+        payment_id = op or uuid4()
+        for earlier in invoice.payments if op is not None else ():
             if earlier.id == payment_id:  # this operation already ran: its result stands
                 return invoice, earlier
         now = self.clock.now()

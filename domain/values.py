@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -56,8 +57,38 @@ def compute_totals(
     subtotal = sum((line.amount(currency) for line in lines), zero)
     tax = money.tax_amount(subtotal, tax_rate, currency)
     total = subtotal + tax
-    paid = sum((p.amount for p in payments), zero)
+    paid = _paid(payments, zero)
     return Totals(subtotal, tax, total, paid, total - paid)
+
+
+class _PaidSums:
+    """The sums of the last few long payment tuples: a command on an invoice reads its
+    totals several times (its rules, its row, its document), and the tuple changes only
+    when a payment is added, which makes a new one. Kept by identity: a kept tuple is
+    held, so no other tuple can take its id while it is here."""
+
+    LONG = 16
+    KEPT = 32
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[tuple[Payment, ...], Decimal, Decimal]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, payments: tuple[Payment, ...], zero: Decimal) -> Decimal:
+        if len(payments) < self.LONG:
+            return sum((p.amount for p in payments), zero)
+        kept = self._kept.get(id(payments))
+        if kept is not None and kept[0] is payments and kept[1].as_tuple() == zero.as_tuple():
+            return kept[2]
+        paid = sum((p.amount for p in payments), zero)
+        with self._lock:
+            self._kept[id(payments)] = (payments, zero, paid)
+            while len(self._kept) > self.KEPT:
+                del self._kept[next(iter(self._kept))]
+        return paid
+
+
+_paid = _PaidSums()
 
 
 QUEUED, DELIVERED, FAILED = "QUEUED", "SENT", "FAILED"

@@ -85,7 +85,9 @@ def test_a_payment_shapes_its_invoice_once(client: Api, tenant: Tenant, monkeypa
     invoice = create_invoice(client, tenant, status="SENT")
     calls: list[str] = []
     shape = render.invoice
-    monkeypatch.setattr(render, "invoice", lambda inv, day: calls.append("x") or shape(inv, day))
+    monkeypatch.setattr(
+        render, "invoice", lambda inv, day, **kw: calls.append("x") or shape(inv, day, **kw)
+    )
     paid = client.post(f"/api/v1/invoices/{invoice['id']}/paid", json={}, headers=tenant.headers)
     assert paid.status_code == 200 and paid.json()["status"] == "PAID"
     assert len(calls) == 1  # for the row; the response is that same document

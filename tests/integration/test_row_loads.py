@@ -66,3 +66,24 @@ def test_without_a_counter_row_numbering_reads_the_event_store(services: Service
     assert services.app.from_row(InvoiceCounter, ident) is None
     again = services.app.create_invoice(tenant.account_id, NewInvoice(client.id, LINES), META)
     assert again.number.endswith("2")
+
+
+def test_a_snapshot_taken_after_a_save_holds_what_a_replay_gives(services: Services) -> None:
+    """Snapshots are taken from the aggregate just saved, not read back and replayed:
+    loading from one (as a retry does) gives the aggregate the events give."""
+    from eventsourcing.application import project_aggregate
+
+    from application.app import SNAPSHOT_EVERY
+
+    tenant = make_tenant(services)
+    app = services.app
+    client = app.create_client(tenant.account_id, {"name": "C"}, META)
+    every = SNAPSHOT_EVERY[InvoiceCounter]
+    for _ in range(every - 1):  # the counter's creation is its first event
+        app.create_invoice(tenant.account_id, NewInvoice(client.id, LINES), META)
+    snapshots = list(app.snapshots.get(counter_id(tenant.account_id)))  # type: ignore[union-attr]
+    assert [s.originator_version for s in snapshots] == [every]
+    from_snapshot = app.repository.get(counter_id(tenant.account_id))
+    replayed = project_aggregate(None, app.events.get(counter_id(tenant.account_id)))
+    assert replayed is not None and from_snapshot.version == replayed.version == every
+    assert vars(from_snapshot) == vars(replayed)

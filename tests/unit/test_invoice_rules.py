@@ -77,6 +77,20 @@ def test_paying_the_rest_makes_it_paid() -> None:
     assert invoice.totals.amount_due == Decimal("0.00")
 
 
+def test_the_amount_due_follows_every_payment_of_a_long_run() -> None:
+    """Totals of long payment lists are remembered between reads: each new payment
+    still counts, and the last one due closes the invoice."""
+    invoice = new_invoice("SENT", total="40.00")
+    for n in range(1, 40):
+        pay(invoice, "1")
+        assert invoice.totals.amount_paid == Decimal(n)
+        assert invoice.totals.amount_due == Decimal(40 - n)
+    pay(invoice, None)
+    assert invoice.status == "PAID"
+    assert len(invoice.payments) == 40
+    assert invoice.totals.amount_due == Decimal("0.00")
+
+
 def test_paying_a_draft_issues_it_first() -> None:
     invoice = new_invoice()
     pay(invoice, "900")
