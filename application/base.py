@@ -258,6 +258,16 @@ class ExperiBase(Application[UUID]):
             return None
         return obj
 
+    def from_rows(self, *wanted: tuple[type, UUID | None, UUID]) -> list[Any | None] | None:
+        """Several aggregates from their rows in one read (see `RowReader.load_each`), or
+        None where rows are not to be read (see `from_row`): then load each alone."""
+        if self.rows is None or self._retrying():
+            return None
+        kinds = self.rows.kinds()
+        if any(account_id is not None and cls not in kinds for cls, account_id, _ in wanted):
+            return None
+        return self.rows.load_each(wanted)
+
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
         if self.rows is not None and cls in self.rows.kinds() and not self._retrying():

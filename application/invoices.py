@@ -68,8 +68,15 @@ class InvoiceCommands(ExperiBase):
         checked, and the account's invoice prefix."""
         # A template goes on invoicing a client archived after it was set up.
         recurring = new.recurring_invoice_id is not None
-        self.check_client(account_id, new.client_id, allow_archived=recurring)
-        return self.get_typed(Account, account_id, "Account").invoice_prefix
+        loaded = self.from_rows((Client, account_id, new.client_id), (Account, None, account_id))
+        if loaded is None:  # each from where its own load reads it
+            self.check_client(account_id, new.client_id, allow_archived=recurring)
+            return self.get_typed(Account, account_id, "Account").invoice_prefix
+        client, account = loaded
+        usable_client(client if isinstance(client, Client) else None, allow_archived=recurring)
+        if not isinstance(account, Account):  # no row (yet): as `get_typed` finds it
+            account = self.get_typed(Account, account_id, "Account")
+        return account.invoice_prefix
 
     def build_invoice(
         self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str
@@ -117,9 +124,8 @@ class InvoiceCommands(ExperiBase):
         try:
             client = self.get_owned(Client, account_id, client_id, "Client")
         except NotFound:
-            raise InvalidInput.field("clientId", "No such client") from None
-        if not allow_archived:
-            client.check_not_archived()
+            client = None
+        usable_client(client, allow_archived=allow_archived)
 
     def get_invoice(self, account_id: UUID, invoice_id: UUID) -> Invoice:
         return self.get_owned(Invoice, account_id, invoice_id, "Invoice")
@@ -166,3 +172,12 @@ class InvoiceCommands(ExperiBase):
         invoice.void(self.clock.now(), meta)
         self.save(invoice)
         return invoice
+
+
+def usable_client(client: Client | None, *, allow_archived: bool) -> None:
+    """A new invoice's client must be the account's own, and not archived (unless
+    `allow_archived`)."""
+    if client is None:
+        raise InvalidInput.field("clientId", "No such client")
+    if not allow_archived:
+        client.check_not_archived()

@@ -183,6 +183,11 @@ class RowReader(Protocol):
         no row kept, or this id none."""
         ...
 
+    def load_each(self, wanted: Sequence[tuple[type, UUID | None, UUID]]) -> list[Any | None]:
+        """Several at once, each by (class, account or None for by id alone, id), in one
+        read; None for each without a row. Every class must be one whose rows are kept."""
+        ...
+
 
 class Documents(Protocol):
     """The API's JSON for a resource, shaped once when its row is written.

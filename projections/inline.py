@@ -160,6 +160,26 @@ class InlineViews:
         view = self.by_class.get(cls)
         return None if view is None else self._load(view, obj_id)
 
+    def load_each(self, wanted: Sequence[tuple[type, UUID | None, UUID]]) -> list[Any | None]:
+        """Several aggregates, each by (its class, its account or None, its id), from
+        their rows in one statement; None for each that has no row (or another owner)."""
+        selects, params = [], []
+        for n, (cls, account_id, obj_id) in enumerate(wanted):
+            if cls not in self.by_class:
+                continue  # no rows kept of this kind
+            select = f"SELECT {n}, version, state FROM {self.by_class[cls].table} WHERE id = ?"
+            params.append(str(obj_id))
+            if account_id is not None:
+                select += " AND account_id = ?"
+                params.append(str(account_id))
+            selects.append(select)
+        rows = self.db.rows(" UNION ALL ".join(selects), params) if selects else []
+        found = {row[0]: row for row in rows}
+        return [
+            self.by_class[cls].codec.load(obj_id, found[n][1], found[n][2]) if n in found else None
+            for n, (cls, _, obj_id) in enumerate(wanted)
+        ]
+
     def _load(self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None) -> Any:
         row = self._row(view, obj_id, account_id)
         return None if row is None else view.codec.load(obj_id, row[0], row[1])
