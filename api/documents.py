@@ -51,33 +51,40 @@ _SHAPED = _Shaped()
 
 
 class _PaymentJson:
-    """Each payment's JSON, kept by payment id, for invoices with many payments: a
-    command on one reshapes its document, and all but the new payment were shaped by
-    the commands before. A kept text is used only for a payment equal in every field
-    to the one it was made from (the text is a function of those fields alone)."""
+    """Each payment's JSON, kept for invoices with many payments: a command on one
+    reshapes its document, and all but the new payment were shaped by the commands
+    before. A text is kept under every field its payment renders from (the amount as
+    its digits, since 5 and 5.00 are equal Decimals), so only an equal payment finds it."""
 
     MANY = 16  # invoices with fewer payments shape them afresh, and keep nothing
     KEPT = 20_000  # about 12 MB at most
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[Payment, bytes]] = {}
+        self._kept: dict[tuple[Any, ...], bytes] = {}
         self._lock = threading.Lock()
 
     def array(self, payments: Sequence[Payment]) -> msgspec.Raw:
         parts = []
         for payment in payments:
-            kept = self._kept.get(payment.id.int)  # an int hashes and compares in C
-            if kept is None or kept[0] != payment:
-                kept = (payment, encode(render.payment(payment)))
-                self._keep(payment.id.int, kept)
-            parts.append(kept[1])
+            key = _key(payment)
+            text = self._kept.get(key)
+            if text is None:
+                text = encode(render.payment(payment))
+                self._keep(key, text)
+            parts.append(text)
         return msgspec.Raw(b"[" + b",".join(parts) + b"]")
 
-    def _keep(self, payment_id: int, kept: tuple[Payment, bytes]) -> None:
+    def _keep(self, key: tuple[Any, ...], text: bytes) -> None:
         with self._lock:
-            self._kept[payment_id] = kept
+            self._kept[key] = text
             while len(self._kept) > self.KEPT:  # the earliest kept go first
                 del self._kept[next(iter(self._kept))]
+
+
+def _key(p: Payment) -> tuple[Any, ...]:
+    # Hashed and compared in C (a UUID's own == and hash are Python code). Every field
+    # of Payment is here (tests/unit/test_invoice_documents.py checks each).
+    return (p.id.int, str(p.amount), p.payment_date, p.payment_method, p.reference, p.recorded_at)
 
 
 _PAYMENTS = _PaymentJson()

@@ -3,6 +3,7 @@ concurrent numberings conflict in the event store instead of sharing a number.""
 
 from __future__ import annotations
 
+import functools
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -10,7 +11,9 @@ from eventsourcing.domain import Aggregate, event
 NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/invoice-counter")
 
 
+@functools.lru_cache(maxsize=4096)
 def counter_id(account_id: UUID) -> UUID:
+    """The account's counter id (a name-based UUID, worked out a few times per invoice)."""
     return uuid5(NAMESPACE, str(account_id))
 
 

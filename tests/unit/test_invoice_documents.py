@@ -3,6 +3,7 @@ commands, and the document is the one shaped afresh, byte for byte."""
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -10,8 +11,9 @@ from uuid import uuid4
 import msgspec
 
 from api import render
-from api.documents import ApiDocuments
+from api.documents import ApiDocuments, _key
 from api.responses import encode
+from domain.values import Payment
 from tests.unit.test_invoice_rules import META, NOW, new_invoice
 
 
@@ -48,3 +50,22 @@ def test_a_payment_that_differs_from_the_kept_one_is_shaped_from_its_own_fields(
     assert {p["amount"] for p in document["payments"]} == {2}
     assert {p["paymentDate"] for p in document["payments"]} == {"2026-03-02T00:00:00Z"}
     assert documents.invoice(second) == fresh(second)
+
+
+def test_every_field_of_a_payment_is_part_of_what_its_kept_json_is_found_by() -> None:
+    """Changing any one field of a payment finds no kept text (a field added to
+    Payment must be given an alternative here, and join the key)."""
+    invoice = new_invoice("SENT")
+    invoice.record_payment(uuid4(), Decimal("5.00"), date(2026, 3, 1), "card", "r", NOW, META)
+    payment = invoice.payments[0]
+    others = {
+        "id": uuid4(),
+        "amount": Decimal("5"),  # equal as a Decimal, written otherwise
+        "payment_date": date(2026, 3, 2),
+        "payment_method": "bank",
+        "reference": "s",
+        "recorded_at": NOW + timedelta(microseconds=1),
+    }
+    assert set(others) == {f.name for f in fields(Payment)}
+    for name, value in others.items():
+        assert _key(replace(payment, **{name: value})) != _key(payment), name
