@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
 import time
 from datetime import timedelta
@@ -32,7 +31,7 @@ from uuid import UUID
 from api.services import build_services
 from application.invoices import NewInvoice
 from bench.seed import META, Seeded, add_payments, seed_account, seed_invoices
-from bench.server import bench_env, served
+from bench.server import bench_env, postgres_option, served
 from bench.throughput import throwaway_database
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
@@ -83,10 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    postgres_option(parser)
     args = parser.parse_args()
     n = args.requests
     with throwaway_database(args.postgres) as db_url:

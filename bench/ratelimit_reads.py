@@ -10,13 +10,12 @@ Usage: python -m bench.ratelimit_reads [--seconds 8] [--connections 32] [--worke
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
 
 import redis
 
 from bench import load
-from bench.server import bench_env, served
+from bench.server import bench_env, postgres_option, served
 from bench.throughput import INVOICE, call, line, throwaway_database
 
 
@@ -38,10 +37,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14")
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    postgres_option(parser)
     args = parser.parse_args()
     prefix = f"experi-bench:{uuid.uuid4().hex}:"
     with throwaway_database(args.postgres) as db_url:

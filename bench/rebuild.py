@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from api.documents import ApiDocuments
 from api.services import build_services
 from bench.seed import seed_account, seed_invoices
+from bench.server import postgres_option
 from bench.throughput import throwaway_database
 from infrastructure.rebuild_helpers import in_processes
 from infrastructure.settings import Settings
@@ -63,10 +64,7 @@ def main() -> None:
     parser.add_argument(
         "--one-process", action="store_true", help="no helper process for the audit views"
     )
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    postgres_option(parser)
     args = parser.parse_args()
     env = {
         "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),

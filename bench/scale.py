@@ -21,7 +21,7 @@ from typing import Any
 from api.services import build_services
 from bench import load
 from bench.seed import META, Seeded, add_payments, seed_account, seed_invoices
-from bench.server import bench_env, served
+from bench.server import bench_env, postgres_option, served
 from bench.throughput import throwaway_database
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
@@ -83,10 +83,7 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    postgres_option(parser)
     args = parser.parse_args()
     with throwaway_database(args.postgres) as db_url:
         env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")

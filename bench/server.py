@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -79,3 +80,11 @@ def post_json(url: str, headers: dict[str, str], body: object = None) -> dict[st
         url, method="POST", data=data, headers={**headers, "Content-Type": "application/json"}
     )
     return json.load(urllib.request.urlopen(request))  # type: ignore[no-any-return]
+
+
+def postgres_option(parser: argparse.ArgumentParser) -> None:
+    """`--postgres`: the server a benchmark makes its throwaway database on."""
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
+    )

@@ -32,7 +32,7 @@ import psycopg
 
 from bench import load
 from bench.raw_saves import raw_saves
-from bench.server import bench_env, free_port, served
+from bench.server import bench_env, free_port, postgres_option, served
 
 INVOICE = {
     "lineItems": [{"description": "Consulting", "quantity": 2, "unitPrice": 450}],
@@ -140,10 +140,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--invoices", type=int, default=300, help="seeded invoices")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1/postgres"),
-    )
+    postgres_option(parser)
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
     with throwaway_database(args.postgres) as db_url:
