@@ -340,3 +340,47 @@ def test_a_revoked_key_that_was_in_use_is_refused_and_counted(
     with pytest.raises(Unauthenticated, match="revoked"):
         services.auth.authenticate(tenant.token, "192.0.2.1", now + 2.5)
     assert services.auth.failures.peek("192.0.2.1", now + 2.5).remaining == FAILURES_PER_MINUTE - 1
+
+
+class SlowChecks:
+    """The real hasher, slowed so that concurrent first requests overlap its check."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+
+    def verify(self, secret: str, hashed: str) -> bool:
+        time.sleep(0.05)
+        return bool(self.hasher.verify(secret, hashed))
+
+
+@pytest.mark.parametrize("right_secret", [True, False])
+def test_concurrent_first_requests_with_one_key_cost_one_bcrypt(
+    services: Services, tenant: Tenant, monkeypatch: Any, right_secret: bool
+) -> None:
+    """A process meeting a key for the first time in a burst (just started, say) checks
+    it once; the others wait for that outcome, right or wrong."""
+    import threading
+
+    from application.authentication import Authenticator
+    from domain.errors import Unauthenticated
+
+    monkeypatch.setattr(services.app, "_hasher", SlowChecks(services.app.hasher))
+    auth = Authenticator(services.app)
+    bearer = tenant.token if right_secret else tenant.token[:-8] + "0" * 8
+    start = threading.Barrier(8)
+    outcomes: list[object] = []
+
+    def first_request() -> None:
+        start.wait()
+        try:
+            outcomes.append(auth.authenticate(bearer, "127.0.0.1", time.time()).key_id)
+        except Unauthenticated:
+            outcomes.append("401")
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes == [tenant.key_id if right_secret else "401"] * 8
+    assert auth.bcrypt_calls == 1
