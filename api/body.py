@@ -197,16 +197,13 @@ def _plan_of(annotation: Any) -> _Plan:
     )
 
 
-_PLANS: dict[Any, _Plan] = {}
+_planned = functools.cache(_plan_of)
 
 
 def _plan(annotation: Any) -> _Plan:
-    """The annotation's plan; the declared annotations are few and kept for the process."""
+    """The annotation's plan, kept for the process (the declared annotations are few)."""
     try:
-        return _PLANS[annotation]
-    except KeyError:
-        plan = _PLANS[annotation] = _plan_of(annotation)
-        return plan
+        return _planned(annotation)
     except TypeError:  # an annotation that cannot be hashed is planned each time
         return _plan_of(annotation)
 

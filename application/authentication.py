@@ -13,8 +13,7 @@ import hashlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, NoReturn, TypeVar
 from uuid import UUID
@@ -78,8 +77,7 @@ class Authenticator:
         self.failed: LRU[bytes, float] = LRU(10_000)
         self.dead: LRU[UUID, float] = LRU(10_000)  # key ids found revoked or unknown
         self.bcrypt_calls = 0  # observable, so tests can prove what was not hashed
-        self._checks: dict[bytes, tuple[threading.Lock, int]] = {}  # bearer -> its check
-        self._checks_guard = threading.Lock()
+        self._checks = [threading.Lock() for _ in range(64)]  # by the bearer's digest
 
     def cached(self, bearer: str, now: float) -> Principal | None:
         """The key's principal if it was verified and its status read within `STATUS_TTL`
@@ -101,7 +99,9 @@ class Authenticator:
             self._fail(address, now)
         entry = self.verified.get(digest)
         if entry is None:
-            with self._checking(digest):
+            # One bcrypt check at a time per bearer (by stripe): concurrent first requests
+            # with one key, as a process starts, wait for the first check's outcome.
+            with self._checks[digest[0] % len(self._checks)]:
                 # Another thread may have checked this very key while this one waited.
                 if self._remembered(self.failed, digest, now):
                     self._fail(address, now)
@@ -112,25 +112,6 @@ class Authenticator:
         if now - entry.checked_at >= STATUS_TTL:
             entry = self._refresh(digest, entry, address, now)
         return entry.principal
-
-    @contextmanager
-    def _checking(self, digest: bytes) -> Iterator[None]:
-        """One bcrypt check at a time per bearer: concurrent first requests with one key
-        (a client's burst as a process starts) wait for the first check's outcome
-        instead of each paying for bcrypt."""
-        with self._checks_guard:
-            lock, waiting = self._checks.get(digest, (threading.Lock(), 0))
-            self._checks[digest] = (lock, waiting + 1)
-        try:
-            with lock:
-                yield
-        finally:
-            with self._checks_guard:
-                lock, waiting = self._checks[digest]
-                if waiting == 1:
-                    del self._checks[digest]
-                else:
-                    self._checks[digest] = (lock, waiting - 1)
 
     @staticmethod
     def _remembered(cache: LRU[K, float], key: K, now: float) -> bool:

@@ -242,9 +242,8 @@ class ExperiBase(Application[UUID]):
         """The aggregate from its inline row in one indexed read, or None: no such row,
         or a retry after a conflict, which reads from the event store, the authority
         (a row may lag it while a process of an older release is still writing)."""
-        if self.rows is None or self._retrying():
-            return None
-        return self.rows.load_any(cls, obj_id)
+        rows = self._row_reader()
+        return None if rows is None else rows.load_any(cls, obj_id)
 
     def stored(self, cls: type, obj_id: UUID) -> object | None:
         """From its row if `cls` keeps one (see `from_row`), else from the event store;
@@ -261,17 +260,16 @@ class ExperiBase(Application[UUID]):
     def from_rows(self, *wanted: tuple[type, UUID | None, UUID]) -> list[Any | None] | None:
         """Several aggregates from their rows in one read (see `RowReader.load_each`), or
         None where rows are not to be read (see `from_row`): then load each alone."""
-        if self.rows is None or self._retrying():
+        rows = self._row_reader()
+        if rows is None or any(a is not None and c not in rows.kinds() for c, a, _ in wanted):
             return None
-        kinds = self.rows.kinds()
-        if any(account_id is not None and cls not in kinds for cls, account_id, _ in wanted):
-            return None
-        return self.rows.load_each(wanted)
+        return rows.load_each(wanted)
 
     def get_owned(self, cls: type[A], account_id: UUID, obj_id: UUID, label: str) -> A:
         """The aggregate if it exists, has this type and belongs to this account."""
-        if self.rows is not None and cls in self.rows.kinds() and not self._retrying():
-            found = self.rows.load(cls, account_id, obj_id)
+        rows = self._row_reader()
+        if rows is not None and cls in rows.kinds():
+            found = rows.load(cls, account_id, obj_id)
             if not isinstance(found, cls):
                 raise NotFound(f"{label} not found")
             return found
@@ -282,6 +280,11 @@ class ExperiBase(Application[UUID]):
         if not isinstance(obj, cls) or getattr(obj, "account_id", None) != account_id:
             raise NotFound(f"{label} not found")
         return obj
+
+    def _row_reader(self) -> RowReader | None:
+        """The inline rows, unless this is a retry after a conflict (which reads the
+        event store, the authority) or none are kept."""
+        return None if self.rows is None or self._retrying() else self.rows
 
     def _retrying(self) -> bool:
         return any(state.retry for state in _attempts(self))
