@@ -21,6 +21,7 @@ from application.ports import SqlCursor, SqlDatabase
 from projections.aggregate_view import AggregateView, Seq
 from projections.audit_chain import GENESIS, link, link_parts
 from projections.events_feed import EventsFeed
+from projections.kept_states import KeptStates
 
 logger = logging.getLogger("experi.projections")
 _UNKNOWN = object()
@@ -44,8 +45,10 @@ class InlineViews:
         recording: Callable[[], Mapping[UUID, Any]],
         events: Callable[[], Sequence[Any]] = list,
         feed: EventsFeed | None = None,
+        kept: KeptStates | None = None,
     ) -> None:
         self.db = db
+        self.kept = kept or KeptStates()  # large states, decoded once per version
         self.events = events  # the domain events this thread is saving, in order
         self.feed = feed
         self.views = views
@@ -140,10 +143,14 @@ class InlineViews:
         return view.codec.load(event.originator_id, row[0], row[1])
 
     def _row(
-        self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None
+        self,
+        view: AggregateView,
+        obj_id: UUID,
+        account_id: UUID | None = None,
+        state: str = "state",
     ) -> tuple[Any, ...] | None:
         """(version, state) of the row, if it exists (and belongs to `account_id`)."""
-        sql = f"SELECT version, state FROM {view.table} WHERE id = ?"
+        sql = f"SELECT version, {state} FROM {view.table} WHERE id = ?"
         if account_id is None:
             return self.db.statement(sql, (str(obj_id),))
         return self.db.statement(sql + " AND account_id = ?", (str(obj_id), str(account_id)))
@@ -181,8 +188,21 @@ class InlineViews:
         ]
 
     def _load(self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None) -> Any:
-        row = self._row(view, obj_id, account_id)
-        return None if row is None else view.codec.load(obj_id, row[0], row[1])
+        """The aggregate from its row; its state is not read when this process keeps it
+        at the row's version (see KeptStates)."""
+        kept = self.kept.entry(obj_id)
+        if kept is None:
+            row = self._row(view, obj_id, account_id)
+        else:
+            state = f"CASE WHEN version = {int(kept.version)} THEN NULL ELSE state END"
+            row = self._row(view, obj_id, account_id, state)
+        if row is None:
+            return None
+        if row[1] is None and kept is not None and kept.version == row[0]:
+            return kept.aggregate()
+        aggregate = view.codec.load(obj_id, row[0], row[1])
+        self.kept.loaded(aggregate, len(row[1]))
+        return aggregate
 
 
 # PostgreSQL links each event to the link before it in the statement that inserts it,
