@@ -8,7 +8,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
-from operator import is_
 from typing import Any
 
 import msgspec
@@ -16,6 +15,7 @@ import msgspec
 from api import render
 from api.responses import encode
 from domain.values import Payment
+from projections.grown_arrays import GrownArrays
 from projections.invoices_view import as_of_day
 
 _KEPT = 64  # saves whose response has not yet been made (a few per thread at most)
@@ -83,54 +83,15 @@ class _PaymentJson:
                 del self._kept[next(iter(self._kept))]
 
 
-class _PaymentArrays:
-    """The last payments array shaped for each invoice with many payments, with the
-    tuple it was shaped from. The next command on that invoice (its state kept in the
-    process, see projections.kept_states) holds the same payment objects plus a new
-    one: the array is extended instead of built again from 1,000 texts. A payment
-    object never changes, so the same objects in the same order give the same text."""
-
-    KEPT_BYTES = 8 * 1024 * 1024  # of text; its tuples are mostly the kept states' own
-
-    def __init__(self, texts: _PaymentJson) -> None:
-        self._texts = texts
-        self._kept: OrderedDict[Any, tuple[tuple[Payment, ...], bytes]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def array(self, invoice_id: Any, payments: tuple[Payment, ...]) -> msgspec.Raw:
-        with self._lock:
-            entry = self._kept.get(invoice_id)
-        if entry is not None:
-            earlier, text = entry
-            if earlier is payments:
-                return msgspec.Raw(text)
-            n = len(earlier)
-            if 0 < n < len(payments) and all(map(is_, earlier, payments)):
-                text = text[:-1] + b"," + self._texts.joined(payments[n:]) + b"]"
-                self._keep(invoice_id, payments, text)
-                return msgspec.Raw(text)
-        text = b"[" + self._texts.joined(payments) + b"]"
-        self._keep(invoice_id, payments, text)
-        return msgspec.Raw(text)
-
-    def _keep(self, invoice_id: Any, payments: tuple[Payment, ...], text: bytes) -> None:
-        with self._lock:
-            old = self._kept.pop(invoice_id, None)
-            self._bytes += len(text) - (len(old[1]) if old else 0)
-            self._kept[invoice_id] = (payments, text)
-            while self._bytes > self.KEPT_BYTES:
-                _, (_, dropped) = self._kept.popitem(last=False)
-                self._bytes -= len(dropped)
-
-
 def _key(p: Payment) -> tuple[Any, ...]:
     # Hashed and compared in C (a UUID's own == and hash are Python code). Every field
     # of Payment is here (tests/unit/test_invoice_documents.py checks each).
     return (p.id.int, str(p.amount), p.payment_date, p.payment_method, p.reference, p.recorded_at)
 
 
-_PAYMENTS = _PaymentArrays(_PaymentJson())
+# The last payments array of each invoice, extended by its next command's payments; at
+# most 8 MB of text (its tuples are mostly the kept states' own, see KeptStates).
+_PAYMENTS = GrownArrays(_PaymentJson().joined, 8 * 1024 * 1024)
 
 
 def _invoice(invoice: Any) -> bytes:
@@ -138,7 +99,7 @@ def _invoice(invoice: Any) -> bytes:
     # reads set it for the day they are made.
     payments = invoice.payments
     many = len(payments) >= _PaymentJson.MANY
-    kept = _PAYMENTS.array(invoice.id, tuple(payments)) if many else None
+    kept = msgspec.Raw(_PAYMENTS.array(invoice.id, tuple(payments))) if many else None
     return encode(render.invoice(invoice, date.min, payments=kept))
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, get_type_hints
 from uuid import UUID
 
 import msgspec
@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 
 from domain.invoice import Invoice
 from domain.snapshots import Snapshot
+from projections.grown_arrays import GrownArrays
 from projections.invoice_state import InvoiceState
 
 SNAPSHOT_TOPIC = get_topic(Snapshot)
@@ -20,6 +21,19 @@ SNAPSHOT_TOPIC = get_topic(Snapshot)
 _IDENTITY = ("_id", "_version", "_pending_events")
 # Kinds whose state grows with their life get a typed encoding (see TypedState).
 TYPED: Mapping[type, type] = {Invoice: InvoiceState}
+# Attributes that only grow, one item per command: long ones are encoded by extending
+# the array of the tuple before (see GrownArrays).
+GROWN: Mapping[type, tuple[str, ...]] = {Invoice: ("payments",)}
+LONG = 16  # items; shorter tuples are encoded whole
+
+
+def _joined(items_type: Any) -> Callable[[Any], bytes]:
+    def joined(items: Any) -> bytes:
+        # Checked as the state's other values are (convert raises on a wrong item).
+        checked = msgspec.convert(items, items_type, from_attributes=True)
+        return msgspec.json.encode(checked)[1:-1]
+
+    return joined
 
 
 class TypedState:
@@ -34,13 +48,27 @@ class TypedState:
         self.fields = frozenset(schema.__annotations__)
         self.prefix = msgspec.json.encode([get_topic(cls)])[:-1] + b","
         self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(schema)
+        hints = get_type_hints(schema)
+        # The growing tuples' arrays (an invoice's payments), at most 8 MB of text each.
+        self._grown = {
+            name: GrownArrays(_joined(hints[name]), 8 * 1024 * 1024) for name in GROWN.get(cls, ())
+        }
 
     def dump(self, aggregate: Any) -> bytes | None:
         state = {k: v for k, v in vars(aggregate).items() if k not in _IDENTITY}
         if state.keys() != self.fields:
             return None
+        long = {
+            name: items
+            for name in self._grown
+            if isinstance(items := state[name], tuple) and len(items) >= LONG
+        }
         try:
-            checked: Any = msgspec.convert(state, self.schema, from_attributes=True)
+            checked: Any = msgspec.convert(
+                {**state, **dict.fromkeys(long, ())}, self.schema, from_attributes=True
+            )
+            for name, items in long.items():
+                checked[name] = msgspec.Raw(self._grown[name].array(aggregate.id, items))
         except msgspec.ValidationError:
             return None
         return self.prefix + msgspec.json.encode(checked) + b"]"

@@ -1,0 +1,51 @@
+"""JSON arrays of long tuples that only grow, extended rather than encoded again.
+
+An invoice's payments tuple gains one payment per command, and every command writes the
+whole tuple (in its row's state, in its document). The array last encoded for each owner
+is kept with the tuple it came from; when the next tuple holds the same item objects in
+the same order plus new ones, only the new ones are encoded. Items never change (frozen
+values), so the same objects give the same text; any other tuple is encoded whole.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from operator import is_
+from typing import Any
+
+
+class GrownArrays:
+    def __init__(self, joined: Callable[[Sequence[Any]], bytes], max_bytes: int) -> None:
+        self._joined = joined  # the items' texts, comma-separated (an array's inside)
+        self.max_bytes = max_bytes
+        self._kept: OrderedDict[Any, tuple[tuple[Any, ...], bytes]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def array(self, owner: Any, items: tuple[Any, ...]) -> bytes:
+        """`items` as a JSON array, `[` + joined(items) + `]`."""
+        with self._lock:
+            entry = self._kept.get(owner)
+        if entry is not None:
+            earlier, text = entry
+            if earlier is items:
+                return text
+            n = len(earlier)
+            if 0 < n < len(items) and all(map(is_, earlier, items)):
+                text = text[:-1] + b"," + self._joined(items[n:]) + b"]"
+                self._keep(owner, items, text)
+                return text
+        text = b"[" + self._joined(items) + b"]"
+        self._keep(owner, items, text)
+        return text
+
+    def _keep(self, owner: Any, items: tuple[Any, ...], text: bytes) -> None:
+        with self._lock:
+            old = self._kept.pop(owner, None)
+            self._bytes += len(text) - (len(old[1]) if old else 0)
+            self._kept[owner] = (items, text)
+            while self._bytes > self.max_bytes:
+                _, (_, dropped) = self._kept.popitem(last=False)
+                self._bytes -= len(dropped)
