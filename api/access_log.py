@@ -6,12 +6,12 @@ Only the key id is logged, never the Authorization header, a body or a query str
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.types import Message, Receive, Scope, Send
 
@@ -60,7 +60,8 @@ class AccessLoggedLitestar(Litestar):
             "durationMs": round(duration_ms, 2),
         }
         try:
-            sys.stdout.write(json.dumps(line) + "\n")
+            # msgspec in C: the standard json module was 1.5% of a write request's CPU.
+            sys.stdout.write(msgspec.json.encode(line).decode() + "\n")
             sys.stdout.flush()
         except (OSError, ValueError):
             pass  # a closed or full stdout must not fail the request

@@ -101,12 +101,12 @@ def _whole(raw: Any) -> Any:
 @functools.cache
 def _fields(
     model: type[msgspec.Struct],
-) -> tuple[tuple[tuple[msgspec.structs.FieldInfo, Any], ...], frozenset[str]]:
-    """A Struct's fields with their full annotations (constraints included), and the
-    names a body may use, worked out once."""
+) -> tuple[tuple[tuple[msgspec.structs.FieldInfo, Any, _Plan], ...], frozenset[str]]:
+    """A Struct's fields with their full annotations (constraints included) and plans,
+    and the names a body may use, worked out once."""
     hints = typing.get_type_hints(model, include_extras=True)
-    fields = tuple((f, hints[f.name]) for f in msgspec.structs.fields(model))
-    return fields, frozenset(f.encode_name for f, _ in fields)
+    fields = tuple((f, hints[f.name], _plan(hints[f.name])) for f in msgspec.structs.fields(model))
+    return fields, frozenset(f.encode_name for f, _, _ in fields)
 
 
 class Reader:
@@ -128,12 +128,13 @@ class Reader:
             if name not in known:
                 self.fail(f"{prefix}{name}", "Unknown field")
         values: dict[str, Any] = {}
-        for f, annotation in fields:
+        for f, annotation, plan in fields:
             if f.encode_name not in raw:
                 if f.required:
                     self.fail(f"{prefix}{f.encode_name}", f"{label(f.encode_name)} is required")
                 continue
-            values[f.name] = self.value(raw[f.encode_name], annotation, prefix + f.encode_name)
+            encoded = f.encode_name
+            values[f.name] = self.value(raw[encoded], annotation, prefix + encoded, plan)
         if len(values) < len(raw) or any(v is _MISSING for v in values.values()):
             return _MISSING
         try:
@@ -141,9 +142,9 @@ class Reader:
         except (TypeError, ValueError) as error:  # a rule of the Struct's own
             return self.fail(path, str(error))
 
-    def value(self, raw: Any, annotation: Any, path: str) -> Any:
+    def value(self, raw: Any, annotation: Any, path: str, plan: _Plan | None = None) -> Any:
         name = path.rsplit(".", 1)[-1]
-        plan = _plan(annotation)
+        plan = plan or _plan(annotation)
         if raw is None:
             return None if plan.nullable else self.fail(path, f"{label(name)} cannot be null")
         if plan.rule is not None:
@@ -158,7 +159,8 @@ class Reader:
                 msgspec.convert([None] * len(raw), plan.items_unchecked, strict=True)
             except msgspec.ValidationError as error:
                 return self.fail(path, humane(str(error), name, raw))
-            items = [self.value(x, plan.item, f"{path}.{i}") for i, x in enumerate(raw)]
+            item, item_plan = plan.item, plan.item_plan
+            items = [self.value(x, item, f"{path}.{i}", item_plan) for i, x in enumerate(raw)]
             return _MISSING if any(x is _MISSING for x in items) else items
         try:
             value = msgspec.convert(_whole(raw), annotation, strict=True)
@@ -178,6 +180,7 @@ class _Plan:
     rule: Rule | None
     model: type[msgspec.Struct] | None
     item: Any  # a list's item annotation, else None
+    item_plan: _Plan | None  # and its plan
     items_unchecked: Any  # the list's annotation with its items left unchecked
     pattern: str | None
     choices: tuple[str, ...]
@@ -191,6 +194,7 @@ def _plan_of(annotation: Any) -> _Plan:
         rule=_rule_of(core),
         model=_struct_of(core),
         item=item,
+        item_plan=None if item is None else _plan(item),
         items_unchecked=None if item is None else _with_items(core, Any),
         pattern=_pattern_of(core),
         choices=tuple(_choices(core)),
