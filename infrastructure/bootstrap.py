@@ -138,7 +138,7 @@ def _build(
         raise TypeError("the event store must write the inline views")
     recorder.inline = rows
     app.rows = rows
-    app.on_saved(rows.kept.saved)  # a kept state follows its aggregate's commits
+    app.on_saved(rows.saved)  # a kept state follows its aggregate's commits
     if isinstance(db, PostgresDatabase):
         app.shared_locks = db
     key_usage = KeyUsage(db)

@@ -42,6 +42,8 @@ class GrownArrays:
         return text
 
     def _keep(self, owner: Any, items: tuple[Any, ...], text: bytes) -> None:
+        if len(text) > self.max_bytes // 4:
+            return  # it would push out everything else; encoded whole each time
         with self._lock:
             old = self._kept.pop(owner, None)
             self._bytes += len(text) - (len(old[1]) if old else 0)

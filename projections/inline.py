@@ -9,6 +9,7 @@ from any process without a lock or a catch-up. Reads load an aggregate from its 
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class InlineViews:
     ) -> None:
         self.db = db
         self.kept = kept or KeptStates()  # large states, decoded once per version
+        self._sizes = threading.local()
         self.events = events  # the domain events this thread is saving, in order
         self.feed = feed
         self.views = views
@@ -69,6 +71,8 @@ class InlineViews:
         # Each document is shaped once: for its row and for the feed.
         documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
         values = [(view, a, view.row(a, documents.get(a.id))) for view, a in rows]
+        # The states' sizes, for what this process keeps once the save commits.
+        self._sizes.value = {a.id: len(row[1]) for _, a, row in values}
         feed = self._feed(self.feed, stored, aggregates, documents) if self.feed else []
         return Prepared([link_parts(event) for event in stored], values, feed)
 
@@ -147,13 +151,15 @@ class InlineViews:
         view: AggregateView,
         obj_id: UUID,
         account_id: UUID | None = None,
-        state: str = "state",
+        state: tuple[str, tuple[Any, ...]] = ("state", ()),
     ) -> tuple[Any, ...] | None:
-        """(version, state) of the row, if it exists (and belongs to `account_id`)."""
-        sql = f"SELECT version, {state} FROM {view.table} WHERE id = ?"
+        """(version, state) of the row, if it exists (and belongs to `account_id`);
+        `state` is the state's SQL and its parameters."""
+        sql = f"SELECT version, {state[0]} FROM {view.table} WHERE id = ?"
         if account_id is None:
-            return self.db.statement(sql, (str(obj_id),))
-        return self.db.statement(sql + " AND account_id = ?", (str(obj_id), str(account_id)))
+            return self.db.statement(sql, (*state[1], str(obj_id)))
+        sql += " AND account_id = ?"
+        return self.db.statement(sql, (*state[1], str(obj_id), str(account_id)))
 
     # The RowReader port (application/ports.py).
 
@@ -194,15 +200,22 @@ class InlineViews:
         if kept is None:
             row = self._row(view, obj_id, account_id)
         else:
-            state = f"CASE WHEN version = {int(kept.version)} THEN NULL ELSE state END"
+            state = ("CASE WHEN version = ? THEN NULL ELSE state END", (kept.version,))
             row = self._row(view, obj_id, account_id, state)
         if row is None:
             return None
         if row[1] is None and kept is not None and kept.version == row[0]:
-            return kept.aggregate()
+            return self.kept.handed_out(kept)
         aggregate = view.codec.load(obj_id, row[0], row[1])
         self.kept.loaded(aggregate, len(row[1]))
         return aggregate
+
+    def saved(self, aggregates: Sequence[Any]) -> None:
+        """After a commit (ExperiBase.on_saved): what is kept follows the saved rows."""
+        sizes = getattr(self._sizes, "value", None)
+        self._sizes.value = None
+        if sizes:
+            self.kept.saved(aggregates, sizes)
 
 
 # PostgreSQL links each event to the link before it in the statement that inserts it,

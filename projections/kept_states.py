@@ -14,18 +14,18 @@ attributes are replaced when it changes, never changed in place (tuples, frozen 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
 # Rows smaller than this decode in well under a millisecond: they are not kept.
 MIN_BYTES = 16_384
 # At most this many bytes of encoded state are kept per process (least recently used
-# go first); decoded, a state takes a few times its encoded size.
+# go first); decoded, a state takes a few times its encoded size. A state larger than a
+# quarter of it is not kept.
 MAX_BYTES = 16 * 1024 * 1024
-# What one more save is guessed to add to a kept state's size (a payment, an email).
-GROWTH = 256
 _NOT_KEPT = ("_pending_events",)
 
 
@@ -51,6 +51,10 @@ class KeptStates:
         self._kept: OrderedDict[UUID, _Kept] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # The aggregates handed out from rows, by object: only their saves move what is
+        # kept on. One loaded from the event store (a retry after a conflict) may differ
+        # in form from the row (a snapshot gives lists for tuples), and is not kept.
+        self._from_rows: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -64,20 +68,36 @@ class KeptStates:
                 self._kept.move_to_end(obj_id)
             return kept
 
+    def handed_out(self, kept: _Kept) -> Any:
+        """A new aggregate over a copy of what is kept."""
+        aggregate = kept.aggregate()
+        self._from_rows[id(aggregate)] = aggregate
+        return aggregate
+
     def loaded(self, aggregate: Any, size: int) -> None:
         """An aggregate just decoded from `size` bytes of its row: kept if that is large."""
         if size >= self.min_bytes:
             self._keep(aggregate, size)
+            self._from_rows[id(aggregate)] = aggregate
 
-    def saved(self, aggregates: Iterable[Any]) -> None:
-        """After a commit: each saved aggregate that was kept is kept at its new version
-        (its row now holds exactly this state)."""
+    def saved(self, aggregates: Iterable[Any], sizes: Mapping[Any, int]) -> None:
+        """After a commit: each saved aggregate that came from a kept row is kept at its
+        new version (its row now holds exactly this state, of `sizes[id]` bytes)."""
         for aggregate in aggregates:
+            if not self._handed(aggregate):
+                continue
+            size = sizes.get(aggregate.id)
             kept = self.entry(aggregate.id)
-            if kept is not None and kept.cls is type(aggregate):
-                self._keep(aggregate, kept.size + GROWTH)
+            if kept is not None and size is not None and kept.cls is type(aggregate):
+                self._keep(aggregate, size)
+
+    def _handed(self, aggregate: Any) -> bool:
+        found: Any = self._from_rows.get(id(aggregate))
+        return found is aggregate
 
     def _keep(self, aggregate: Any, size: int) -> None:
+        if size > self.max_bytes // 4:
+            return
         state = {k: v for k, v in vars(aggregate).items() if k not in _NOT_KEPT}
         kept = _Kept(aggregate.version, type(aggregate), state, size)
         with self._lock:

@@ -277,14 +277,17 @@ def test_the_access_log_has_a_line_per_request_and_no_secrets(
     client.get("/api/v1/nowhere", headers=tenant.headers)
     wrong = tenant.token[:-1] + ("1" if tenant.token.endswith("0") else "0")
     client.get("/api/v1/clients", headers={"Authorization": f"Bearer {wrong}"})
+    client.get("/api/v1/caf%C3%A9", headers=tenant.headers)
     out = capsys.readouterr()
     lines = [json.loads(line) for line in out.out.splitlines() if line.startswith("{")]
-    assert [(x["method"], x["path"], x["status"]) for x in lines[-3:]] == [
+    assert [(x["method"], x["path"], x["status"]) for x in lines[-4:]] == [
         ("POST", "/api/v1/clients", 201),
         ("GET", "/api/v1/nowhere", 404),
         ("GET", "/api/v1/clients", 401),
+        ("GET", "/api/v1/café", 404),
     ]
-    assert lines[-3]["keyId"] == str(tenant.key_id) and lines[-2]["keyId"] is None
+    assert out.out.isascii()  # other characters are written as JSON escapes
+    assert lines[-4]["keyId"] == str(tenant.key_id) and lines[-3]["keyId"] is None
     assert all({"time", "requestId", "durationMs"} <= set(x) for x in lines)
     secret = tenant.token.rsplit("_", 1)[1]
     assert secret[:20] not in out.out + out.err
