@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, NoReturn, TypeVar
+from typing import NoReturn, TypeVar
 from uuid import UUID
 
 from application.accounts import KEY_PATTERN, MAX_BEARER_LENGTH, AccountCommands, Principal
+from application.lru import LRU
 from application.ports import RateDecision, RateLimited
 from domain.errors import Forbidden, NotFound, Unauthenticated
 
@@ -27,34 +27,6 @@ FAILURE_TTL = 60.0  # seconds a failed key, or a revoked or unknown key id, is r
 FAILURES_PER_MINUTE = 30  # failed attempts allowed per client address per minute
 
 K = TypeVar("K")
-V = TypeVar("V")
-
-
-class LRU(Generic[K, V]):
-    """A small thread-safe LRU map."""
-
-    def __init__(self, size: int) -> None:
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-
-    def pop(self, key: K) -> None:
-        with self._lock:
-            self._data.pop(key, None)
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from application.lru import SizedLRU
 from application.ports import InvoiceDocument
 from domain import money
 
@@ -211,47 +211,28 @@ class RenderCache:
 
     def __init__(self, renderer: InvoiceDocument, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.renderer = renderer
-        self.max_bytes = max_bytes
-        self._documents: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._size = 0
+        self._documents: SizedLRU[Hashable, bytes] = SizedLRU(max_bytes)
         self._lock = threading.Lock()
         self._rendering: dict[Hashable, threading.Lock] = {}
 
     def render(self, invoice: Any, seller: Any, client: Any) -> bytes:
         key = (invoice.id, invoice.version, seller.id, seller.version, client.id, client.version)
         with self._lock:
-            document = self._hit(key)
+            document = self._documents.get(key)
             if document is not None:
                 return document
             # Requests for the same new version wait for one render, not one each.
             gate = self._rendering.setdefault(key, threading.Lock())
         try:
             with gate:
-                with self._lock:
-                    document = self._hit(key)
+                document = self._documents.get(key)
                 if document is None:
                     document = self.renderer.render(invoice, seller, client)
-                    with self._lock:
-                        self._keep(key, document)
+                    self._documents.put(key, document, len(document))
         finally:
             with self._lock:
                 self._rendering.pop(key, None)
         return document
-
-    def _hit(self, key: Hashable) -> bytes | None:
-        document = self._documents.get(key)
-        if document is not None:
-            self._documents.move_to_end(key)
-        return document
-
-    def _keep(self, key: Hashable, document: bytes) -> None:
-        if len(document) > self.max_bytes or key in self._documents:
-            return
-        self._documents[key] = document
-        self._size += len(document)
-        while self._size > self.max_bytes:
-            _, dropped = self._documents.popitem(last=False)
-            self._size -= len(dropped)
 
 
 def _date(value: Any) -> str:

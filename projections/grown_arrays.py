@@ -9,25 +9,24 @@ values), so the same objects give the same text; any other tuple is encoded whol
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from operator import is_
 from typing import Any
+
+from application.lru import SizedLRU
 
 
 class GrownArrays:
     def __init__(self, joined: Callable[[Sequence[Any]], bytes], max_bytes: int) -> None:
         self._joined = joined  # the items' texts, comma-separated (an array's inside)
-        self.max_bytes = max_bytes
-        self._kept: OrderedDict[Any, tuple[tuple[Any, ...], bytes]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        # An array over a quarter of the budget would push out all others: not kept.
+        self._kept: SizedLRU[Any, tuple[tuple[Any, ...], bytes]] = SizedLRU(
+            max_bytes, max_bytes // 4
+        )
 
     def array(self, owner: Any, items: tuple[Any, ...]) -> bytes:
         """`items` as a JSON array, `[` + joined(items) + `]`."""
-        with self._lock:
-            entry = self._kept.get(owner)
+        entry = self._kept.get(owner)
         if entry is not None:
             earlier, text = entry
             if earlier is items:
@@ -35,19 +34,8 @@ class GrownArrays:
             n = len(earlier)
             if 0 < n < len(items) and all(map(is_, earlier, items)):
                 text = text[:-1] + b"," + self._joined(items[n:]) + b"]"
-                self._keep(owner, items, text)
+                self._kept.put(owner, (items, text), len(text))
                 return text
         text = b"[" + self._joined(items) + b"]"
-        self._keep(owner, items, text)
+        self._kept.put(owner, (items, text), len(text))
         return text
-
-    def _keep(self, owner: Any, items: tuple[Any, ...], text: bytes) -> None:
-        if len(text) > self.max_bytes // 4:
-            return  # it would push out everything else; encoded whole each time
-        with self._lock:
-            old = self._kept.pop(owner, None)
-            self._bytes += len(text) - (len(old[1]) if old else 0)
-            self._kept[owner] = (items, text)
-            while self._bytes > self.max_bytes:
-                _, (_, dropped) = self._kept.popitem(last=False)
-                self._bytes -= len(dropped)

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 from uuid import UUID
+
+from application.lru import SizedLRU
 
 # Rows smaller than this decode in well under a millisecond: they are not kept.
 MIN_BYTES = 16_384
@@ -46,11 +47,9 @@ class _Kept:
 
 class KeptStates:
     def __init__(self, max_bytes: int = MAX_BYTES, min_bytes: int = MIN_BYTES) -> None:
-        self.max_bytes = max_bytes
         self.min_bytes = min_bytes
-        self._kept: OrderedDict[UUID, _Kept] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        self._kept: SizedLRU[UUID, _Kept] = SizedLRU(max_bytes, max_bytes // 4)
+        self._lock = threading.Lock()  # a newer version is never replaced by an older
         # The aggregates handed out from rows, by object: only their saves move what is
         # kept on. One loaded from the event store (a retry after a conflict) may differ
         # in form from the row (a snapshot gives lists for tuples), and is not kept.
@@ -62,11 +61,7 @@ class KeptStates:
     def entry(self, obj_id: UUID) -> _Kept | None:
         """What is kept of this aggregate, if anything: its version decides whether the
         row's state need be read."""
-        with self._lock:
-            kept = self._kept.get(obj_id)
-            if kept is not None:
-                self._kept.move_to_end(obj_id)
-            return kept
+        return self._kept.get(obj_id)
 
     def handed_out(self, kept: _Kept) -> Any:
         """A new aggregate over a copy of what is kept."""
@@ -83,6 +78,8 @@ class KeptStates:
     def saved(self, aggregates: Iterable[Any], sizes: Mapping[Any, int]) -> None:
         """After a commit: each saved aggregate that came from a kept row is kept at its
         new version (its row now holds exactly this state, of `sizes[id]` bytes)."""
+        if not self._kept:
+            return
         for aggregate in aggregates:
             if not self._handed(aggregate):
                 continue
@@ -96,18 +93,9 @@ class KeptStates:
         return found is aggregate
 
     def _keep(self, aggregate: Any, size: int) -> None:
-        if size > self.max_bytes // 4:
-            return
         state = {k: v for k, v in vars(aggregate).items() if k not in _NOT_KEPT}
         kept = _Kept(aggregate.version, type(aggregate), state, size)
         with self._lock:
-            old = self._kept.pop(aggregate.id, None)
-            if old is not None:
-                self._bytes -= old.size
-                if old.version > kept.version:  # another thread kept a newer one
-                    kept = old
-            self._kept[aggregate.id] = kept
-            self._bytes += kept.size
-            while self._bytes > self.max_bytes and self._kept:
-                _, dropped = self._kept.popitem(last=False)
-                self._bytes -= dropped.size
+            old = self._kept.get(aggregate.id)
+            if old is None or old.version <= kept.version:  # else another thread's is newer
+                self._kept.put(aggregate.id, kept, size)
