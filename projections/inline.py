@@ -72,7 +72,7 @@ class InlineViews:
         documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
         values = [(view, a, view.row(a, documents.get(a.id))) for view, a in rows]
         # The states' sizes, for what this process keeps once the save commits.
-        self._sizes.value = {a.id: len(row[1]) for _, a, row in values}
+        self._sizes.value = {a.id: len(row[1]) for _, a, row in values} if self.kept else None
         feed = self._feed(self.feed, stored, aggregates, documents) if self.feed else []
         return Prepared([link_parts(event) for event in stored], values, feed)
 
