@@ -102,14 +102,19 @@ def run(
     method: str = "GET",
     body: object | None = None,
     per_connection_headers: list[dict[str, str]] | None = None,
+    per_connection_bodies: list[object] | None = None,
     rate: float = 0.0,
     keep_bodies: bool = False,
 ) -> Result:
     """`connections` connections for `seconds`; flat out, or paced to `rate` requests/s
-    in all. `per_connection_headers[i % len]` is added to connection i's headers."""
+    in all. `per_connection_headers[i % len]` is added to connection i's headers, and
+    `per_connection_bodies[i % len]` replaces `body` on it."""
     extra = per_connection_headers or [{}]
+    bodies = per_connection_bodies or [body]
     requests = [
-        request_bytes(host, port, path, {**headers, **extra[i % len(extra)]}, method, body)
+        request_bytes(
+            host, port, path, {**headers, **extra[i % len(extra)]}, method, bodies[i % len(bodies)]
+        )
         for i in range(connections)
     ]
     pace = connections / rate if rate else 0.0

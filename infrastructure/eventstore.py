@@ -16,6 +16,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
+from infrastructure.prepared import NOT_PREPARED, PreparedStatements
 from infrastructure.settings import Settings
 
 
@@ -55,6 +56,7 @@ def _rendered(query: Any) -> str:
 # SQLSTATEs that say the server rolled the transaction back and nothing committed.
 ROLLED_BACK = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 ROLLED_BACK_ATTEMPTS = 5
+PREPARED = PreparedStatements()  # the script's statements, per connection
 
 
 class InlinePostgresRecorder(PostgresApplicationRecorder):
@@ -133,7 +135,13 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
             with self.datastore.get_connection() as conn:
                 try:
-                    return _send(conn, script, inserted)
+                    return _send(conn, script, inserted, self._search_path)
+                except psycopg.ProgrammingError as error:
+                    # The server forgot a statement prepared on this connection: the
+                    # script stopped at its EXECUTE, before COMMIT. Prepared anew next.
+                    if error.sqlstate != NOT_PREPARED or attempt == ROLLED_BACK_ATTEMPTS:
+                        raise
+                    PREPARED.forget(conn)
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at
                     # start-up, say) or a serialisation failure: the server rolled the
@@ -152,11 +160,12 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
 SCRIPT_BYTES = 32_768
 
 
-def _send(conn: Any, script: _Script, inserted: int) -> list[int]:
+def _send(conn: Any, script: _Script, inserted: int, search_path: str) -> list[int]:
     """Send the save's statements; the notification ids of statement `inserted`."""
     if script.size() <= SCRIPT_BYTES:
+        names = PREPARED.names(conn, script.statements, search_path)
         with conn.cursor() as curs:
-            curs.execute(script.text(ClientCursor(conn)))
+            curs.execute(script.text(ClientCursor(conn), names))
             for _ in range(inserted):
                 curs.nextset()
             return [row["notification_id"] for row in curs.fetchall()]
@@ -190,10 +199,16 @@ class _Script:
             len(v) for _, params in self.statements for v in params if isinstance(v, str | bytes)
         )
 
-    def text(self, quoting: ClientCursor[Any]) -> str:
-        """The statements with their parameters quoted as literals, by psycopg."""
+    def text(self, quoting: ClientCursor[Any], names: Sequence[str | None]) -> str:
+        """The statements with their parameters quoted as literals, by psycopg; each
+        with a name is the EXECUTE of the statement prepared under that name."""
         return ";\n".join(
-            quoting.mogrify(sql, params) if params else sql for sql, params in self.statements
+            quoting.mogrify(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
+            if name is not None
+            else quoting.mogrify(sql, params)
+            if params
+            else sql
+            for (sql, params), name in zip(self.statements, names, strict=True)
         )
 
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg.rows import tuple_row
 
 from api.services import build_services
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
 from infrastructure.eventstore import SCRIPT_BYTES
+from infrastructure.prepared import PreparedStatements
 from infrastructure.settings import Settings
 from tests.support import META, FakeClock, make_tenant
 
@@ -287,3 +291,80 @@ def test_a_large_save_goes_bound_and_a_conflicting_one_leaves_nothing(
     with psycopg.connect(settings.postgres.conninfo()) as conn:
         conn.execute("SET lock_timeout = '2s'")
         conn.execute("LOCK TABLE experi_events IN SHARE MODE")  # nobody holds it
+
+
+def _prepared_on(conn: Any) -> int:
+    with conn.cursor(row_factory=tuple_row) as cur:
+        cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'experi%'")
+        row = cur.fetchone()
+    return int(row[0])
+
+
+class _ForgettingFirst:
+    """A connection whose server forgets its prepared statements (as `DISCARD ALL` or a
+    pooler's reset would) just before its next script arrives."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        with self._conn.cursor() as real:
+            conn = self._conn
+
+            class Cursor:
+                def execute(self, text: str) -> None:
+                    assert "EXECUTE experi_" in text  # the script runs prepared statements
+                    conn.execute("DEALLOCATE ALL")
+                    real.execute(text)
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(real, name)
+
+            yield Cursor()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_goes_on_once_the_server_forgets_its_prepared_statements(
+    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
+    postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+
+    @contextmanager
+    def forgetting(conn: Any) -> Iterator[Any]:
+        yield _ForgettingFirst(conn)
+
+    before = _counts(settings)
+    done = on_the_next_save(postgres, monkeypatch, forgetting)
+    invoice = postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    monkeypatch.undo()
+    assert done == [1]
+    # The counter's number and the invoice, once each: events, links and one feed row.
+    assert _counts(settings) == (before[0] + 2, before[1] + 2, before[2] + 1)
+    assert invoice.number.endswith("002")
+    assert postgres.app.get_invoice(tenant.account_id, invoice.id).number == invoice.number
+    for _ in range(6):  # the connection that forgot them, whenever it comes round again
+        postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    assert _counts(settings)[0] == before[0] + 2 + 12
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_statement_that_cannot_be_prepared_is_sent_as_it_is(settings: Settings) -> None:
+    statements = PreparedStatements()
+    search_path = 'SET LOCAL search_path TO "public"'
+    with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
+        # PostgreSQL cannot tell the type of a bare parameter: no name, both times.
+        untyped = [("SELECT %s IS NULL", ("x",))]
+        assert statements.names(conn, untyped, search_path) == [None]
+        assert statements.names(conn, untyped, search_path) == [None]
+        typed = [("SELECT %s::int + 1", (1,)), ("COMMIT", ())]
+        name, none = statements.names(conn, typed, search_path)
+        assert none is None and name is not None
+        assert conn.execute(f"EXECUTE {name}(41)").fetchone() == (42,)
+        assert _prepared_on(conn) == 1
