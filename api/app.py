@@ -25,7 +25,7 @@ from api.auth import rate_headers
 from api.body import ContractRequest
 from api.client_address import trusted_networks
 from api.clients import ClientController
-from api.context import DEPENDENCIES, provide_services
+from api.context import DEPENDENCIES, command_threads, provide_services
 from api.dependency_order import sequential
 from api.docs_page import ASSETS, DOCS_CSP, docs_page
 from api.errors import EXCEPTION_HANDLERS, request_id
@@ -104,6 +104,7 @@ def create_app(
 ) -> Litestar:
     settings = settings or Settings.from_env()
     sequential()
+    command_threads(settings.command_threads)
     trusted_networks(settings.trusted_proxies)  # a malformed EXPERI_TRUSTED_PROXIES fails here
     services = services or build_services(settings, clock)
 

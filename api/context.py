@@ -33,18 +33,34 @@ def services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-# As many threads as anyio's default limit, which this replaces: anyio's hand-off looks
-# its backend up (sniffio) and takes a capacity token on every call, a measurable share
-# of a write request's CPU. A request whose client goes away still runs its command to
-# the end in its thread (the command runs once); only the reply is dropped.
-COMMANDS = ThreadPoolExecutor(40, thread_name_prefix="experi-command")
+# The threads commands run in (this replaces anyio's hand-off, which looks its backend
+# up and takes a capacity token on every call). Few, by default 8 (`command_threads`):
+# the GIL lets one run Python at a time, and each thread past a handful made every
+# command wait longer for it after each database reply, numbering locks included; 40
+# threads, anyio's default, gave 13 ms of numbering lock per invoice where 6-8 gave 9.
+# A request whose client goes away still runs its command to the end in its thread (the
+# command runs once); only the reply is dropped.
+_commands: dict[int, ThreadPoolExecutor] = {}  # the one pool, by its thread count
+
+
+def command_threads(count: int) -> None:
+    """Run commands in `count` threads from now on (create_app, from the settings)."""
+    if count in _commands:
+        return
+    for earlier in _commands.values():
+        earlier.shutdown(wait=False)  # its commands under way run to their end
+    _commands.clear()
+    _commands[count] = ThreadPoolExecutor(count, thread_name_prefix="experi-command")
 
 
 async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking event-store work in the command threads, never on the event loop
     (with the caller's context variables, as anyio did)."""
+    if not _commands:
+        command_threads(8)
+    (pool,) = _commands.values()
     call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(COMMANDS, call)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
 def provide_services(state: State) -> Services:

@@ -56,7 +56,6 @@ def _rendered(query: Any) -> str:
 # SQLSTATEs that say the server rolled the transaction back and nothing committed.
 ROLLED_BACK = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 ROLLED_BACK_ATTEMPTS = 5
-PREPARED = PreparedStatements()  # the script's statements, per connection
 
 
 class InlinePostgresRecorder(PostgresApplicationRecorder):
@@ -72,6 +71,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         self._lock_sql = [_rendered(q) for q in self.lock_table_statements]
         self._notify = SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_string()
         self._search_path = SQL("SET LOCAL search_path TO {0}").format(schema).as_string()
+        self._prepared = PreparedStatements()  # the script's statements, per connection
         events = Identifier(self.datastore.schema, self.events_table_name).as_string()
         # Rows are numbered in the order of their VALUES, as the library's unnest does.
         self._insert_events_sql = (
@@ -135,13 +135,18 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
             with self.datastore.get_connection() as conn:
                 try:
-                    return _send(conn, script, inserted, self._search_path)
+                    names = (
+                        self._prepared.names(conn, script.statements, self._search_path)
+                        if script.size() <= SCRIPT_BYTES
+                        else []  # pipelined with its values bound: nothing to prepare
+                    )
+                    return _send(conn, script, inserted, names)
                 except psycopg.ProgrammingError as error:
                     # The server forgot a statement prepared on this connection: the
                     # script stopped at its EXECUTE, before COMMIT. Prepared anew next.
                     if error.sqlstate != NOT_PREPARED or attempt == ROLLED_BACK_ATTEMPTS:
                         raise
-                    PREPARED.forget(conn)
+                    self._prepared.forget(conn)
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at
                     # start-up, say) or a serialisation failure: the server rolled the
@@ -160,10 +165,10 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
 SCRIPT_BYTES = 32_768
 
 
-def _send(conn: Any, script: _Script, inserted: int, search_path: str) -> list[int]:
-    """Send the save's statements; the notification ids of statement `inserted`."""
+def _send(conn: Any, script: _Script, inserted: int, names: Sequence[str | None]) -> list[int]:
+    """Send the save's statements (each with a name as the EXECUTE of the statement
+    prepared under it); the notification ids of statement `inserted`."""
     if script.size() <= SCRIPT_BYTES:
-        names = PREPARED.names(conn, script.statements, search_path)
         with conn.cursor() as curs:
             curs.execute(script.text(ClientCursor(conn), names))
             for _ in range(inserted):

@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 import psycopg
 from psycopg.pq import TransactionStatus
 
-MAX_STATEMENTS = 64  # distinct statements prepared per process; others go as they are
+MAX_STATEMENTS = 64  # distinct statements prepared per recorder; others go as they are
 MAX_PARAMS = 64  # a statement with more values (a long save's VALUES) goes as it is
 # The server forgot a statement this process prepared (DISCARD, DEALLOCATE): the script
 # failed at that EXECUTE, before its COMMIT, so it may go again once prepared anew.
@@ -44,7 +44,7 @@ def numbered(sql: str) -> str:
 
 
 class PreparedStatements:
-    """Which statements this process prepares, and which each connection holds."""
+    """Which statements a recorder prepares, and which of its connections holds which."""
 
     def __init__(self) -> None:
         self._names: dict[str, str | None] = {}  # text -> name; None: not preparable
@@ -84,7 +84,7 @@ class PreparedStatements:
             conn.execute(f"BEGIN; {search_path}; PREPARE {name} AS {numbered(sql)}; COMMIT")
             return True
         except psycopg.errors.DuplicatePreparedStatement:
-            return True  # this connection has it (each name is one text in a process)
+            return True  # this connection has it (a name is one text per recorder)
         except (psycopg.ProgrammingError, psycopg.DataError, psycopg.NotSupportedError):
             # Its values' types cannot be told from the statement alone: it goes as is.
             with self._lock:

@@ -43,6 +43,9 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = "experi:rate:"
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)  # EXPERI_WEBHOOK_*
+    # Threads per server process that run commands (blocking event-store work). A few
+    # more than the cores a process gets: every thread past that waits for the GIL.
+    command_threads: int = 8
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             redis_prefix=env.get("EXPERI_REDIS_PREFIX") or "experi:rate:",
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
             webhooks=WebhookSettings.from_env(env),
+            command_threads=_at_least_one(env, "EXPERI_COMMAND_THREADS", 8),
         )
 
     @property
@@ -134,3 +138,12 @@ class PostgresParams:
             dbname=self.dbname,
             options=f"-c search_path={self.schema} {extra_options}".strip(),
         )
+
+
+def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
