@@ -16,6 +16,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
+from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
 from infrastructure.settings import Settings
 
@@ -205,16 +206,25 @@ class _Script:
         )
 
     def text(self, quoting: ClientCursor[Any], names: Sequence[str | None]) -> str:
-        """The statements with their parameters quoted as literals, by psycopg; each
-        with a name is the EXECUTE of the statement prepared under that name."""
+        """The statements with their parameters quoted as literals, as psycopg quotes
+        them; each with a name is the EXECUTE of the statement prepared under it."""
         return ";\n".join(
-            quoting.mogrify(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
-            if name is not None
-            else quoting.mogrify(sql, params)
-            if params
-            else sql
+            _statement(quoting, sql, params, name)
             for (sql, params), name in zip(self.statements, names, strict=True)
         )
+
+
+def _statement(
+    quoting: ClientCursor[Any], sql: str, params: tuple[Any, ...], name: str | None
+) -> str:
+    if not params:
+        return sql
+    if name is None:
+        return quoting.mogrify(sql, params)
+    written = literals(params)
+    if written is None:  # a value of another type: psycopg quotes them all
+        return quoting.mogrify(f"EXECUTE {name}({', '.join(['%s'] * len(params))})", params)
+    return f"EXECUTE {name}({', '.join(written)})"
 
 
 class InlineSQLiteRecorder(SQLiteApplicationRecorder):
