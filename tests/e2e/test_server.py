@@ -69,6 +69,8 @@ def server(env: dict[str, str], workers: int = 2) -> Iterator[tuple[str, Served]
     finally:
         if proc.poll() is None:
             served.stop()
+        # Shown by pytest only when the test fails: the server's side of a 500.
+        print(f"--- server output ({output.name}) ---\n{output.read_text()[-20_000:]}")
         output.unlink(missing_ok=True)
 
 
