@@ -136,18 +136,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
             with self.datastore.get_connection() as conn:
                 try:
-                    names = (
-                        self._prepared.names(conn, script.statements, self._search_path)
-                        if script.size() <= SCRIPT_BYTES
-                        else []  # pipelined with its values bound: nothing to prepare
-                    )
-                    return _send(conn, script, inserted, names)
-                except psycopg.ProgrammingError as error:
-                    # The server forgot a statement prepared on this connection: the
-                    # script stopped at its EXECUTE, before COMMIT. Prepared anew next.
-                    if error.sqlstate != NOT_PREPARED or attempt == ROLLED_BACK_ATTEMPTS:
-                        raise
-                    self._prepared.forget(conn)
+                    return self._send_prepared(conn, script, inserted)
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at
                     # start-up, say) or a serialisation failure: the server rolled the
@@ -155,9 +144,33 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
                     if error.sqlstate not in ROLLED_BACK or attempt == ROLLED_BACK_ATTEMPTS:
                         raise
                 finally:
-                    if conn.pgconn.transaction_status != TransactionStatus.IDLE:
-                        conn.rollback()  # an aborted block: nothing stays
+                    self._reset(conn)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send_prepared(self, conn: Any, script: _Script, inserted: int) -> list[int]:
+        """Send the script, its statements prepared on `conn` first. A connection can
+        lose them without this process knowing: psycopg deallocates every prepared
+        statement of a connection it rolls back once it has prepared some of its own
+        there (and DISCARD ALL does too). The script then stops at its first EXECUTE,
+        before COMMIT, and goes again on this connection once they are prepared anew."""
+        small = script.size() <= SCRIPT_BYTES  # else pipelined with its values bound
+        for again in (False, True):
+            names = (
+                self._prepared.names(conn, script.statements, self._search_path) if small else []
+            )
+            try:
+                return _send(conn, script, inserted, names)
+            except psycopg.ProgrammingError as error:
+                if error.sqlstate != NOT_PREPARED or again:
+                    raise
+                self._reset(conn)
+                self._prepared.forget(conn)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reset(self, conn: Any) -> None:
+        if conn.pgconn.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()  # an aborted block: nothing stays
+            self._prepared.forget(conn)  # psycopg's rollback may deallocate them all
 
 
 # Above this many bytes of values, a save's statements go in a pipeline with their

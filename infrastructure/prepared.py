@@ -80,8 +80,11 @@ class PreparedStatements:
         return names
 
     def _prepare(self, conn: Any, name: str, sql: str, search_path: str) -> bool:
+        # One message without BEGIN: an implicit transaction, which the server ends by
+        # itself if the PREPARE fails, so the connection needs no rollback (psycopg's
+        # rollback would deallocate every statement prepared on it).
         try:
-            conn.execute(f"BEGIN; {search_path}; PREPARE {name} AS {numbered(sql)}; COMMIT")
+            conn.execute(f"{search_path}; PREPARE {name} AS {numbered(sql)}")
             return True
         except psycopg.errors.DuplicatePreparedStatement:
             return True  # this connection has it (a name is one text per recorder)
@@ -95,6 +98,7 @@ class PreparedStatements:
         finally:
             if conn.pgconn.transaction_status != TransactionStatus.IDLE:
                 conn.rollback()
+                self.forget(conn)
 
     def forget(self, conn: Any) -> None:
         """`conn` may hold none of them any more (see NOT_PREPARED)."""

@@ -306,6 +306,7 @@ class _ForgettingFirst:
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self.forgot: list[int] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -313,12 +314,14 @@ class _ForgettingFirst:
     @contextmanager
     def cursor(self) -> Iterator[Any]:
         with self._conn.cursor() as real:
-            conn = self._conn
+            conn, forgot = self._conn, self.forgot
 
             class Cursor:
                 def execute(self, text: str) -> None:
                     assert "EXECUTE experi_" in text  # the script runs prepared statements
-                    conn.execute("DEALLOCATE ALL")
+                    if not forgot:
+                        forgot.append(1)
+                        conn.execute("DEALLOCATE ALL")
                     real.execute(text)
 
                 def __getattr__(self, name: str) -> Any:
@@ -368,3 +371,33 @@ def test_a_statement_that_cannot_be_prepared_is_sent_as_it_is(settings: Settings
         assert none is None and name is not None
         assert conn.execute(f"EXECUTE {name}(41)").fetchone() == (42,)
         assert _prepared_on(conn) == 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_goes_on_on_a_connection_that_psycopg_rolled_back(
+    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """psycopg deallocates every prepared statement of a connection it rolls back once it
+    has prepared one of its own there: the save goes again on that same connection."""
+    tenant = make_tenant(postgres)
+    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
+    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
+    postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    lost: list[int] = []
+
+    @contextmanager
+    def rolled_back(conn: Any) -> Iterator[Any]:
+        conn.execute("SELECT 1", prepare=True)  # psycopg's own prepared statement
+        conn.execute("BEGIN")
+        conn.rollback()  # psycopg: DEALLOCATE ALL
+        lost.append(_prepared_on(conn))
+        yield conn
+
+    monkeypatch.setattr("infrastructure.eventstore.ROLLED_BACK_ATTEMPTS", 1)  # no other
+    before = _counts(settings)
+    on_the_next_save(postgres, monkeypatch, rolled_back)
+    invoice = postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    monkeypatch.undo()
+    assert lost == [0]  # it held none of them when the script went
+    assert _counts(settings) == (before[0] + 2, before[1] + 2, before[2] + 1)
+    assert postgres.app.get_invoice(tenant.account_id, invoice.id).number == invoice.number
