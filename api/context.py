@@ -20,6 +20,7 @@ from api.errors import request_id
 from application.accounts import Principal
 from domain.meta import Meta
 from infrastructure.bootstrap import Services
+from infrastructure.settings import Settings
 
 T = TypeVar("T")
 
@@ -40,27 +41,23 @@ def services(request: Request[Any, Any, Any]) -> Services:
 # threads, anyio's default, gave 13 ms of numbering lock per invoice where 6-8 gave 9.
 # A request whose client goes away still runs its command to the end in its thread (the
 # command runs once); only the reply is dropped.
-_commands: dict[int, ThreadPoolExecutor] = {}  # the one pool, by its thread count
+_threads = Settings.command_threads
+_pool = ThreadPoolExecutor(_threads, thread_name_prefix="experi-command")  # threads start on use
 
 
 def command_threads(count: int) -> None:
     """Run commands in `count` threads from now on (create_app, from the settings)."""
-    if count in _commands:
-        return
-    for earlier in _commands.values():
-        earlier.shutdown(wait=False)  # its commands under way run to their end
-    _commands.clear()
-    _commands[count] = ThreadPoolExecutor(count, thread_name_prefix="experi-command")
+    global _pool, _threads
+    if count != _threads:
+        _pool.shutdown(wait=False)  # its commands under way run to their end
+        _pool, _threads = ThreadPoolExecutor(count, thread_name_prefix="experi-command"), count
 
 
 async def run(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking event-store work in the command threads, never on the event loop
     (with the caller's context variables, as anyio did)."""
-    if not _commands:
-        command_threads(8)
-    (pool,) = _commands.values()
     call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(pool, call)
+    return await asyncio.get_running_loop().run_in_executor(_pool, call)
 
 
 def provide_services(state: State) -> Services:

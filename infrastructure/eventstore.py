@@ -156,15 +156,14 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         small = script.size() <= SCRIPT_BYTES  # else pipelined with its values bound
         for again in (False, True):
             names = (
-                self._prepared.names(conn, script.statements, self._search_path) if small else []
+                self._prepared.names(conn, script.statements, self._search_path) if small else None
             )
             try:
                 return _send(conn, script, inserted, names)
             except psycopg.ProgrammingError as error:
                 if error.sqlstate != NOT_PREPARED or again:
                     raise
-                self._reset(conn)
-                self._prepared.forget(conn)
+                self._reset(conn)  # the script's aborted block: rolled back, forgotten
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _reset(self, conn: Any) -> None:
@@ -179,10 +178,13 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
 SCRIPT_BYTES = 32_768
 
 
-def _send(conn: Any, script: _Script, inserted: int, names: Sequence[str | None]) -> list[int]:
-    """Send the save's statements (each with a name as the EXECUTE of the statement
-    prepared under it); the notification ids of statement `inserted`."""
-    if script.size() <= SCRIPT_BYTES:
+def _send(
+    conn: Any, script: _Script, inserted: int, names: Sequence[str | None] | None
+) -> list[int]:
+    """Send the save's statements, as one script (each statement with a name as the
+    EXECUTE of the statement prepared under it) or, with `names` None, pipelined with
+    their values bound; the notification ids of statement `inserted`."""
+    if names is not None:
         with conn.cursor() as curs:
             curs.execute(script.text(ClientCursor(conn), names))
             for _ in range(inserted):

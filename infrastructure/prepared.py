@@ -19,7 +19,6 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import psycopg
-from psycopg.pq import TransactionStatus
 
 MAX_STATEMENTS = 64  # distinct statements prepared per recorder; others go as they are
 MAX_PARAMS = 64  # a statement with more values (a long save's VALUES) goes as it is
@@ -85,20 +84,14 @@ class PreparedStatements:
         # rollback would deallocate every statement prepared on it).
         try:
             conn.execute(f"{search_path}; PREPARE {name} AS {numbered(sql)}")
-            return True
         except psycopg.errors.DuplicatePreparedStatement:
-            return True  # this connection has it (a name is one text per recorder)
+            pass  # this connection has it (a name is one text per recorder)
         except (psycopg.ProgrammingError, psycopg.DataError, psycopg.NotSupportedError):
             # Its values' types cannot be told from the statement alone: it goes as is.
             with self._lock:
-                for text, known in self._names.items():
-                    if known == name:
-                        self._names[text] = None
+                self._names[sql] = None
             return False
-        finally:
-            if conn.pgconn.transaction_status != TransactionStatus.IDLE:
-                conn.rollback()
-                self.forget(conn)
+        return True
 
     def forget(self, conn: Any) -> None:
         """`conn` may hold none of them any more (see NOT_PREPARED)."""

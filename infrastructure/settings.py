@@ -81,7 +81,7 @@ class Settings:
             redis_prefix=env.get("EXPERI_REDIS_PREFIX") or "experi:rate:",
             hsts=(env.get("EXPERI_HSTS") or "0").strip().lower() not in ("0", "false", "no", ""),
             webhooks=WebhookSettings.from_env(env),
-            command_threads=_at_least_one(env, "EXPERI_COMMAND_THREADS", 8),
+            command_threads=_at_least_one(env, "EXPERI_COMMAND_THREADS", cls.command_threads),
         )
 
     @property

@@ -330,23 +330,37 @@ class _ForgettingFirst:
             yield Cursor()
 
 
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_a_save_goes_on_once_the_server_forgets_its_prepared_statements(
-    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _second_invoice(
+    postgres: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    around: Callable[[Any], AbstractContextManager[Any]],
+) -> tuple[Any, NewInvoice, tuple[int, int, int], Any, list[int]]:
+    """A tenant's first invoice, then a second whose save uses its connection through
+    `around`: the tenant, the request, the counts before the second, the second, and
+    whether `around` was used."""
     tenant = make_tenant(postgres)
     client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
     new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
     postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    before = _counts(settings)
+    done = on_the_next_save(postgres, monkeypatch, around)
+    invoice = postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
+    monkeypatch.undo()
+    return tenant, new, before, invoice, done
 
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_save_goes_on_once_the_server_forgets_its_prepared_statements(
+    postgres: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     @contextmanager
     def forgetting(conn: Any) -> Iterator[Any]:
         yield _ForgettingFirst(conn)
 
-    before = _counts(settings)
-    done = on_the_next_save(postgres, monkeypatch, forgetting)
-    invoice = postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
-    monkeypatch.undo()
+    tenant, new, before, invoice, done = _second_invoice(
+        postgres, settings, monkeypatch, forgetting
+    )
     assert done == [1]
     # The counter's number and the invoice, once each: events, links and one feed row.
     assert _counts(settings) == (before[0] + 2, before[1] + 2, before[2] + 1)
@@ -379,10 +393,6 @@ def test_a_save_goes_on_on_a_connection_that_psycopg_rolled_back(
 ) -> None:
     """psycopg deallocates every prepared statement of a connection it rolls back once it
     has prepared one of its own there: the save goes again on that same connection."""
-    tenant = make_tenant(postgres)
-    client = postgres.app.create_client(tenant.account_id, {"name": "C"}, META)
-    new = NewInvoice(client_id=client.id, line_items=LINES, status="SENT")
-    postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
     lost: list[int] = []
 
     @contextmanager
@@ -394,10 +404,7 @@ def test_a_save_goes_on_on_a_connection_that_psycopg_rolled_back(
         yield conn
 
     monkeypatch.setattr("infrastructure.eventstore.ROLLED_BACK_ATTEMPTS", 1)  # no other
-    before = _counts(settings)
-    on_the_next_save(postgres, monkeypatch, rolled_back)
-    invoice = postgres.app.create_invoice(tenant.account_id, replace(new, id=uuid4()), META)
-    monkeypatch.undo()
+    tenant, _, before, invoice, _ = _second_invoice(postgres, settings, monkeypatch, rolled_back)
     assert lost == [0]  # it held none of them when the script went
     assert _counts(settings) == (before[0] + 2, before[1] + 2, before[2] + 1)
     assert postgres.app.get_invoice(tenant.account_id, invoice.id).number == invoice.number
