@@ -416,6 +416,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from api.jobs import WORKER_ENV, run_jobs, runs_apart
     from api.serving import serve
 
     settings = Settings.from_env()
@@ -443,6 +444,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # proxy in front: the fast HTTP parser uvicorn picks enforces neither.
         "timeout_keep_alive": 5,
     }
+    if runs_apart(settings, args.workers):
+        return serve(options, args.workers, jobs=run_jobs, worker_env=WORKER_ENV)
     return serve(options, args.workers)
 
 

@@ -9,16 +9,19 @@ workers serve instead.
 
 The parent only supervises: a worker that dies is replaced; one that cannot start (a
 port in use, an app that fails its start-up) stops them all; SIGINT or SIGTERM stops
-them all gracefully.
+them all gracefully. Given `jobs`, one more process runs it (the background jobs,
+api/jobs.py), supervised alike, and the workers run with `worker_env` added.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import time
+from collections.abc import Callable, Mapping
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -39,9 +42,10 @@ def bound_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_one(options: dict[str, Any]) -> None:
+def serve_one(options: dict[str, Any], env: Mapping[str, str] | None = None) -> None:
     """One worker: its own socket on the shared port, then uvicorn on it. A worker that
     cannot start exits with uvicorn's STARTUP_FAILURE code, as uvicorn's own do."""
+    os.environ.update(env or {})  # read by the app's factory, which uvicorn calls below
     config = uvicorn.Config(**options)
     try:
         sock = bound_socket(config.host, config.port)
@@ -51,8 +55,16 @@ def serve_one(options: dict[str, Any]) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve(options: dict[str, Any], workers: int) -> int:
-    """Run `workers` processes of uvicorn with `options` (uvicorn.Config's keywords)."""
+def serve(
+    options: dict[str, Any],
+    workers: int,
+    jobs: Callable[[], None] | None = None,
+    worker_env: Mapping[str, str] | None = None,
+) -> int:
+    """Run `workers` processes of uvicorn with `options` (uvicorn.Config's keywords),
+    and `jobs` in a process of its own when given. Without SO_REUSEPORT, uvicorn's own
+    workers serve, and `jobs` and `worker_env` are left out: each worker then runs the
+    background jobs itself, as with one worker."""
     if workers <= 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(**options, workers=workers)
         return 0
@@ -61,12 +73,14 @@ def serve(options: dict[str, Any], workers: int) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, _: stopping.append(signum))
 
-    def start() -> BaseProcess:
-        process = context.Process(target=serve_one, args=(options,), daemon=False)
+    def start(target: Callable[..., None] = serve_one) -> BaseProcess:
+        args = (options, dict(worker_env or {})) if target is serve_one else ()
+        process = context.Process(target=target, args=args, daemon=False)
         process.start()
         return process
 
-    running = [start() for _ in range(workers)]
+    targets: list[Callable[..., None]] = [serve_one] * workers + ([jobs] if jobs else [])
+    running = [start(target) for target in targets]
     failed = False
     while not stopping and not failed:
         time.sleep(0.2)
@@ -77,7 +91,7 @@ def serve(options: dict[str, Any], workers: int) -> int:
                 print("A server process failed to start", file=sys.stderr)
                 failed = True
                 break
-            running[i] = start()  # it died while serving: replace it
+            running[i] = start(targets[i])  # it died while serving: replace it
     for process in running:
         if process.is_alive():
             process.terminate()  # SIGTERM: uvicorn finishes the requests under way

@@ -13,6 +13,7 @@ from application.sending import DeliveryPolicy
 from domain.client import Client
 from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
+from infrastructure.commit_listener import CommitListener
 from infrastructure.eventstore import InlinePostgresRecorder, InlineSQLiteRecorder, event_store_env
 from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
@@ -68,6 +69,21 @@ class Services:
             self.outbox.start()
             self.recurring.start()
             self.webhooks.start()
+
+    def wake_background_jobs(self) -> None:
+        """A pass of the outbox and webhook workers at once (a commit somewhere)."""
+        self.outbox.wake()
+        self.webhooks.worker.wake()
+
+    def commit_listener(self) -> CommitListener:
+        """Hears every process's commits and wakes this process's workers (PostgreSQL)."""
+        recorder = self.app.recorder
+        if not isinstance(self.db, PostgresDatabase) or not isinstance(
+            recorder, InlinePostgresRecorder
+        ):
+            raise TypeError("only PostgreSQL announces its commits")
+        conninfo = self.db.params.conninfo()
+        return CommitListener(conninfo, recorder.channel_name, self.wake_background_jobs)
 
     def close(self) -> None:
         self.recurring.stop()

@@ -159,6 +159,10 @@ class WebhookWorker:
         if self.wakes.concerns(aggregates):
             self._wake.set()
 
+    def wake(self) -> None:
+        """A pass at once (a commit in another process may have an endpoint to go to)."""
+        self._wake.set()
+
     def start(self) -> None:
         if self._thread is not None:
             return

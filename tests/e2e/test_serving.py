@@ -1,5 +1,6 @@
 """`experi serve --workers N`: connections spread over the workers, a dead worker is
-replaced, SIGTERM stops every process, and a port in use fails at once."""
+replaced, SIGTERM stops every process, and a port in use fails at once. On PostgreSQL
+the background jobs run in one process of their own, woken by the workers' commits."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
+from infrastructure.commit_listener import APPLICATION_NAME
 from infrastructure.settings import Settings
 from tests.e2e.faults import KillableServer
-from tests.e2e.test_server import EXPERI, base_env, free_port
+from tests.e2e.test_server import EXPERI, base_env, free_port, make_key
+from tests.e2e.test_webhook_delivery import WEBHOOKS, post, subscribe
+from tests.webhook_receiver import Receiver
 
 
 def children(pid: int) -> list[int]:
@@ -114,3 +119,56 @@ def test_a_port_in_use_stops_the_server_with_an_error(settings: Settings) -> Non
         )
     assert done.returncode != 0
     assert "failed to start" in done.stderr or "in use" in done.stderr
+
+
+def listeners(settings: Settings) -> list[int]:
+    """The local ports of the store's commit listeners' connections to PostgreSQL."""
+    with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT client_port FROM pg_stat_activity "
+            "WHERE application_name = %s AND datname = current_database()",
+            (APPLICATION_NAME,),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+def holders(parent: int, ports: list[int]) -> list[int]:
+    """The children of `parent` holding a connection from one of these local ports."""
+    return [pid for pid in children(parent) if any(connections(pid, p) for p in ports)]
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_on_postgres_the_background_jobs_run_apart_and_hear_every_workers_commits(
+    settings: Settings,
+) -> None:
+    # Without a wake-up from the commits, the webhook worker would pass only every 5 min.
+    env = {**base_env(settings), **WEBHOOKS, "EXPERI_WEBHOOK_INTERVAL_SECONDS": "300"}
+    headers = make_key(env)
+    with Receiver() as receiver:
+        server = KillableServer(env, workers=2).start()
+        try:
+            assert server.proc is not None
+            parent = server.proc.pid
+            wait_until(lambda: len(servers(parent, server.port)) == 2 and len(listeners(settings)))
+            jobs = holders(parent, listeners(settings))
+            assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
+
+            subscribe(server.base, headers, receiver, ["client.created"])
+            post(server.base, "/api/v1/clients", {"name": "First"}, headers)
+            receiver.wait_for(1, timeout=10)  # a worker's commit woke the jobs process
+
+            os.kill(jobs[0], signal.SIGKILL)  # the jobs process dies: another one starts
+            wait_until(lambda: holders(parent, listeners(settings)) not in ([], jobs))
+            jobs = holders(parent, listeners(settings))
+            post(server.base, "/api/v1/clients", {"name": "Second"}, headers)
+            receiver.wait_for(2, timeout=10)
+            assert len(listeners(settings)) == 1  # one jobs process, whichever worker served
+
+            os.kill(parent, signal.SIGTERM)  # the parent alone: it stops the jobs too
+            server.proc.wait(timeout=60)
+            wait_until(lambda: not Path(f"/proc/{jobs[0]}").exists())
+            assert not listeners(settings)
+        finally:
+            server.close()
+    assert [r.webhook_id for r in receiver.received] == list(dict.fromkeys(receiver.ids()))

@@ -1,0 +1,122 @@
+"""A process whose background jobs run apart hears every process's commits: a save
+through other services on the same database wakes its workers at once, a burst of
+saves wakes them a few times rather than once per save, and a lost connection is
+opened again without losing a wake-up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from api.services import build_services
+from infrastructure.bootstrap import Services
+from infrastructure.commit_listener import APPLICATION_NAME, CommitListener
+from infrastructure.settings import Settings
+from tests.support import META, make_tenant
+
+pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+
+@pytest.fixture
+def two(settings: Settings) -> Iterator[tuple[Services, Services]]:
+    """Two sets of services on one store: one listens, the other commits."""
+    listening, committing = build_services(settings), build_services(settings)
+    try:
+        yield listening, committing
+    finally:
+        listening.close()
+        committing.close()
+
+
+class Wakes:
+    def __init__(self) -> None:
+        self.count = 0
+        self.event = threading.Event()
+
+    def __call__(self) -> None:
+        self.count += 1
+        self.event.set()
+
+    def wait(self, seconds: float = 10) -> bool:
+        woken = self.event.wait(seconds)
+        self.event.clear()
+        return woken
+
+
+def listener(services: Services, wakes: Wakes, gap: float = 0.05) -> CommitListener:
+    made = services.commit_listener()
+    return CommitListener(made.conninfo, made.channel, wakes, gap=gap, retry=0.1)
+
+
+def test_a_commit_through_other_services_wakes_the_listener_at_once(
+    two: tuple[Services, Services],
+) -> None:
+    listening, committing = two
+    wakes = Wakes()
+    heard = listener(listening, wakes)
+    heard.start()
+    try:
+        assert heard.listening(10)
+        assert wakes.wait()  # the wake-up on connecting: commits before LISTEN
+        started = time.monotonic()
+        make_tenant(committing)
+        assert wakes.wait(), "a commit in another process woke nothing"
+        assert time.monotonic() - started < 1.0  # not the workers' interval
+        assert heard.heard >= 1
+    finally:
+        heard.stop()
+
+
+def test_a_burst_of_commits_wakes_the_workers_a_few_times_not_once_each(
+    two: tuple[Services, Services],
+) -> None:
+    listening, committing = two
+    tenant = make_tenant(committing)
+    client = committing.app.create_client(tenant.account_id, {"name": "Zed"}, META)
+    wakes = Wakes()
+    heard = listener(listening, wakes, gap=0.2)
+    heard.start()
+    try:
+        assert heard.listening(10) and wakes.wait()
+        before = heard.heard
+        started = time.monotonic()
+        for i in range(60):
+            committing.app.update_client(tenant.account_id, client.id, {"city": f"York {i}"}, META)
+        took = time.monotonic() - started
+        deadline = time.monotonic() + 10
+        while heard.heard - before < 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # the last gap closes
+    finally:
+        heard.stop()
+    assert heard.heard - before == 60  # every commit was heard...
+    # ...and woke the workers at most once per gap (and once more as each began).
+    assert 1 <= wakes.count - 1 <= took / 0.2 + 3, (wakes.count, took)
+
+
+def test_a_lost_connection_is_opened_again_and_wakes_the_workers(
+    two: tuple[Services, Services],
+) -> None:
+    listening, committing = two
+    wakes = Wakes()
+    heard = listener(listening, wakes)
+    heard.start()
+    try:
+        assert heard.listening(10) and wakes.wait()
+        with psycopg.connect(heard.conninfo, autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s AND datname = current_database()",
+                (APPLICATION_NAME,),
+            ).fetchall()
+        assert cut and all(row[0] for row in cut)
+        assert wakes.wait(), "no wake-up after the connection came back"
+        assert heard.listening(10)
+        make_tenant(committing)
+        assert wakes.wait(), "a commit after the reconnection woke nothing"
+    finally:
+        heard.stop()
