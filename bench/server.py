@@ -36,10 +36,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(env: dict[str, str], *args: str) -> dict[str, str]:
+def cli(env: dict[str, str], *args: str, cwd: str | None = None) -> dict[str, str]:
     out = subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
         env=env,
+        cwd=cwd,
         check=True,
         capture_output=True,
         text=True,
@@ -48,18 +49,21 @@ def cli(env: dict[str, str], *args: str) -> dict[str, str]:
 
 
 @contextmanager
-def served(env: dict[str, str], workers: int = 1) -> Iterator[tuple[int, dict[str, str]]]:
-    """The server's port and the Authorization header of a new full-access key."""
+def served(
+    env: dict[str, str], workers: int = 1, cwd: str | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The server's port and the Authorization header of a new full-access key; `cwd`
+    serves the checkout there (`python -m` puts the working directory first)."""
     account = cli(env, "accounts", "create", "--name", "Bench", "--email", "b@example.com",
-                  "--plan", "pro", "--approve-api", "--json")  # fmt: skip
+                  "--plan", "pro", "--approve-api", "--json", cwd=cwd)  # fmt: skip
     key = cli(env, "keys", "create", "--account", account["id"], "--name", "bench",
-              "--scopes", "all", "--json")  # fmt: skip
+              "--scopes", "all", "--json", cwd=cwd)  # fmt: skip
     port = free_port()
     with open(os.path.join(env["EXPERI_DATA_DIR"], "server.log"), "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port),
              "--workers", str(workers)],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
         )  # fmt: skip
         try:
             for _ in range(100):

@@ -13,7 +13,7 @@ from application.sending import DeliveryPolicy
 from domain.client import Client
 from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
-from infrastructure.commit_listener import CommitListener
+from infrastructure.commit_listener import CommitListener, Wake
 from infrastructure.eventstore import InlinePostgresRecorder, InlineSQLiteRecorder, event_store_env
 from infrastructure.hashing import BcryptHasher
 from infrastructure.idempotency import IdempotencyStore
@@ -70,11 +70,6 @@ class Services:
             self.recurring.start()
             self.webhooks.start()
 
-    def wake_background_jobs(self) -> None:
-        """A pass of the outbox and webhook workers at once (a commit somewhere)."""
-        self.outbox.wake()
-        self.webhooks.worker.wake()
-
     def commit_listener(self) -> CommitListener:
         """Hears every process's commits and wakes this process's workers (PostgreSQL)."""
         recorder = self.app.recorder
@@ -82,8 +77,8 @@ class Services:
             recorder, InlinePostgresRecorder
         ):
             raise TypeError("only PostgreSQL announces its commits")
-        conninfo = self.db.params.conninfo()
-        return CommitListener(conninfo, recorder.channel_name, self.wake_background_jobs)
+        wakes = [Wake(self.webhooks.worker.heard, 0.02), Wake(self.outbox.wake, 0.2)]
+        return CommitListener(self.db.params.conninfo(), recorder.channel_name, wakes)
 
     def close(self) -> None:
         self.recurring.stop()

@@ -53,6 +53,14 @@ class WakeFilter:
             return True
         return self._clock() - self._read_at >= self._every  # a pass reads them again
 
+    def may_concern(self) -> bool:
+        """Whether a commit whose aggregates are not known (one heard from another
+        process) should wake the worker now: some account has an endpoint, or what is
+        held is too old to say that none has."""
+        if self._accounts is None or self._changed.is_set() or self._accounts:
+            return True
+        return self._clock() - self._read_at >= self._every
+
     def refresh(self) -> None:
         """Read the accounts again if an endpoint was saved or the last read is older
         than the period (the worker, at the start of each pass)."""

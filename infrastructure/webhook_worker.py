@@ -159,9 +159,11 @@ class WebhookWorker:
         if self.wakes.concerns(aggregates):
             self._wake.set()
 
-    def wake(self) -> None:
-        """A pass at once (a commit in another process may have an endpoint to go to)."""
-        self._wake.set()
+    def heard(self) -> None:
+        """After a commit in any process (its aggregates unknown): a pass at once if an
+        endpoint may have events to take (`WakeFilter.may_concern`)."""
+        if self.wakes.may_concern():
+            self._wake.set()
 
     def start(self) -> None:
         if self._thread is not None:

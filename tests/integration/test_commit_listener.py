@@ -14,7 +14,7 @@ import pytest
 
 from api.services import build_services
 from infrastructure.bootstrap import Services
-from infrastructure.commit_listener import APPLICATION_NAME, CommitListener
+from infrastructure.commit_listener import APPLICATION_NAME, CommitListener, Wake
 from infrastructure.settings import Settings
 from tests.support import META, make_tenant
 
@@ -35,10 +35,12 @@ def two(settings: Settings) -> Iterator[tuple[Services, Services]]:
 class Wakes:
     def __init__(self) -> None:
         self.count = 0
+        self.last = 0.0  # when it was last woken
         self.event = threading.Event()
 
     def __call__(self) -> None:
         self.count += 1
+        self.last = time.monotonic()
         self.event.set()
 
     def wait(self, seconds: float = 10) -> bool:
@@ -49,7 +51,7 @@ class Wakes:
 
 def listener(services: Services, wakes: Wakes, gap: float = 0.05) -> CommitListener:
     made = services.commit_listener()
-    return CommitListener(made.conninfo, made.channel, wakes, gap=gap, retry=0.1)
+    return CommitListener(made.conninfo, made.channel, [Wake(wakes, gap)], retry=0.1)
 
 
 def test_a_commit_through_other_services_wakes_the_listener_at_once(
@@ -71,31 +73,36 @@ def test_a_commit_through_other_services_wakes_the_listener_at_once(
         heard.stop()
 
 
-def test_a_burst_of_commits_wakes_the_workers_a_few_times_not_once_each(
+def test_a_burst_of_commits_wakes_each_worker_once_per_gap_and_once_after_the_last(
     two: tuple[Services, Services],
 ) -> None:
     listening, committing = two
     tenant = make_tenant(committing)
     client = committing.app.create_client(tenant.account_id, {"name": "Zed"}, META)
-    wakes = Wakes()
-    heard = listener(listening, wakes, gap=0.2)
+    fast, slow = Wakes(), Wakes()
+    made = listening.commit_listener()
+    heard = CommitListener(made.conninfo, made.channel, [Wake(fast, 0.05), Wake(slow, 0.3)])
     heard.start()
     try:
-        assert heard.listening(10) and wakes.wait()
+        assert heard.listening(10) and fast.wait() and slow.wait()
+        fast.count = slow.count = 0
         before = heard.heard
         started = time.monotonic()
         for i in range(60):
             committing.app.update_client(tenant.account_id, client.id, {"city": f"York {i}"}, META)
-        took = time.monotonic() - started
+        last_commit = time.monotonic()
+        took = last_commit - started
         deadline = time.monotonic() + 10
         while heard.heard - before < 60 and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(0.5)  # the last gap closes
+        time.sleep(0.6)  # the last gap closes
     finally:
         heard.stop()
     assert heard.heard - before == 60  # every commit was heard...
-    # ...and woke the workers at most once per gap (and once more as each began).
-    assert 1 <= wakes.count - 1 <= took / 0.2 + 3, (wakes.count, took)
+    # ...and woke each worker at most once per its gap, the last time after the last one.
+    assert 1 <= slow.count <= took / 0.3 + 2, (slow.count, took)
+    assert slow.count <= fast.count <= took / 0.05 + 2, (fast.count, took)
+    assert fast.last >= last_commit and slow.last >= last_commit
 
 
 def test_a_lost_connection_is_opened_again_and_wakes_the_workers(

@@ -127,3 +127,22 @@ def test_a_failed_read_after_a_saved_endpoint_keeps_every_commit_waking_the_work
     store.accounts.append(str(QUIET))
     wakes.refresh()
     assert wakes.concerns([Owned(QUIET)]) and not wakes.concerns([Owned(HOOKED)])
+
+
+def test_a_commit_heard_from_another_process_wakes_the_worker_only_if_an_endpoint_may_exist() -> (
+    None
+):
+    store, clock = Store([]), Clock()
+    wakes = WakeFilter(store.read, every=1.0, clock=clock)
+    assert wakes.may_concern()  # nothing read yet
+    wakes.refresh()
+    assert not wakes.may_concern()  # no endpoint anywhere, and that was read just now
+    store.accounts.append(str(QUIET))  # an endpoint created through another process
+    clock.now += 1.0
+    assert wakes.may_concern()  # too old to say: the pass it wakes reads them again
+    wakes.refresh()
+    assert wakes.may_concern()  # some account has one: any commit may be its
+    store.accounts.clear()
+    clock.now += 1.0
+    wakes.refresh()
+    assert not wakes.may_concern()

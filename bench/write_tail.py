@@ -1,0 +1,100 @@
+"""Target 3's write tail, this build against another, at the same offered load.
+
+On a 2-core machine one 5-second window can run at half the speed of the next, so a
+p99 measured once per build (as `bench.throughput` does) says little about a change.
+Here both builds serve at once, each on its own throwaway database, and paced windows
+of POST /invoices over 16 accounts alternate between them, round after round, at one
+rate for both: 70% of the lower of their maxima, each measured flat out first. The
+other build's server idles meanwhile (its background passes run as they would).
+
+Usage: python -m bench.write_tail --before REV [--rounds 8] [--seconds 5]
+       [--connections 32] [--workers 2] [--postgres URL]
+REV is checked out in a temporary git worktree (removed at the end) and served from
+there; this checkout is the build after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench import load
+from bench.server import bench_env, postgres_option, served
+from bench.throughput import INVOICE, _post_many, call, extra_keys, throwaway_database
+
+HERE = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="experi-before-")) / "tree"
+    subprocess.run(["git", "-C", str(HERE), "worktree", "add", "-f", "--detach", str(root), rev],
+                   check=True, capture_output=True)  # fmt: skip
+    try:
+        yield root
+    finally:
+        subprocess.run(["git", "-C", str(HERE), "worktree", "remove", "--force", str(root)],
+                       check=False, capture_output=True)  # fmt: skip
+        shutil.rmtree(root.parent, ignore_errors=True)
+
+
+def accounts(env: dict[str, str], port: int) -> tuple[list[dict[str, str]], list[Any]]:
+    keys = extra_keys(env, 16)
+    bodies = []
+    for key in keys:
+        client = call(port, "POST", "/api/v1/clients", key, {"name": "Bench client"})
+        bodies.append({**INVOICE, "clientId": client["id"]})
+    return keys, bodies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", required=True, help="the git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    postgres_option(parser)
+    args = parser.parse_args()
+    secs, conns, h = args.seconds, args.connections, "127.0.0.1"
+    with ExitStack() as stack:
+        before_tree = stack.enter_context(worktree(args.before))
+        builds: dict[str, tuple[int, list[dict[str, str]], list[Any]]] = {}
+        for name, tree in (("before", before_tree), ("after", HERE)):
+            db_url = stack.enter_context(throwaway_database(args.postgres))
+            env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
+            port, _ = stack.enter_context(served(env, args.workers, cwd=str(tree)))
+            builds[name] = (port, *accounts(env, port))
+        maxima = {}
+        for name, (port, keys, bodies) in builds.items():
+            _post_many(h, port, keys, bodies, 1.0, conns)  # warm
+            maxima[name] = _post_many(h, port, keys, bodies, secs, conns).rate
+        rate = 0.7 * min(maxima.values())
+        paced: dict[str, list[load.Result]] = {name: [] for name in builds}
+        for n in range(args.rounds):
+            order = list(builds) if n % 2 == 0 else list(reversed(builds))
+            for name in order:
+                port, keys, bodies = builds[name]
+                paced[name].append(_post_many(h, port, keys, bodies, secs, conns, rate=rate))
+    print(f"{args.workers} server workers, {conns} connections, {secs:g} s windows")
+    print("maxima: " + ", ".join(f"{name} {r:,.0f}/s" for name, r in maxima.items()))
+    print(f"POST /invoices over 16 accounts paced at {rate:,.0f}/s (70% of the lower)")
+    for name, results in paced.items():
+        p99s = [r.percentile(0.99) for r in results]
+        p50s = [r.percentile(0.5) for r in results]
+        print(
+            f"{name:<7} p99 median {statistics.median(p99s):6.1f} ms  "
+            f"p50 median {statistics.median(p50s):5.1f} ms  p99 by round "
+            + ", ".join(f"{p:.0f}" for p in p99s)
+        )
+
+
+if __name__ == "__main__":
+    main()
