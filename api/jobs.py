@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
-
-from uvicorn.config import STARTUP_FAILURE
 
 from api.services import build_services
 from infrastructure.settings import Settings
 
 log = logging.getLogger("experi.jobs")
+RETRY = 5.0  # seconds between attempts to start
 # The environment of request workers whose background jobs run here instead.
 WORKER_ENV = {"EXPERI_BACKGROUND_JOBS": "0"}
 
@@ -34,21 +32,27 @@ def runs_apart(settings: Settings, workers: int) -> bool:
 
 def run_jobs() -> None:
     """The jobs process: the workers and the commit listener until SIGTERM or SIGINT.
-    A process that cannot start exits as a request worker that cannot start does."""
+
+    One that cannot start tries again every `RETRY` seconds rather than exit: the
+    supervisor stops every worker when a process fails its start-up, which is right for
+    a first start (the workers fail alike) but not for a jobs process replaced during a
+    database outage while the workers serve what they can."""
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        services = build_services(Settings.from_env())
-    except Exception:
-        log.exception("the background jobs could not start")
-        sys.exit(STARTUP_FAILURE)
-    listener = services.commit_listener()
-    try:
-        services.start_background_jobs()
-        listener.start()
-        stopping.wait()
-    finally:
-        listener.stop()
-        services.close()
+    while not stopping.is_set():
+        try:
+            services = build_services(Settings.from_env())
+        except Exception as error:
+            log.warning("the background jobs could not start (%s); again in %g s", error, RETRY)
+            stopping.wait(RETRY)
+            continue
+        listener = services.commit_listener()
+        try:
+            services.start_background_jobs()
+            listener.start()
+            stopping.wait()
+        finally:
+            listener.stop()
+            services.close()

@@ -36,23 +36,29 @@ APPLICATION_NAME = "experi-commit-listener"  # as pg_stat_activity shows the con
 
 
 class Wake:
-    """One worker's wake-up and the least time between two of them."""
+    """One worker's wake-up and the least time between two of them. `call` wakes the
+    worker and returns None or 0, or declines for now and returns the seconds after
+    which it is to be asked again (the wake-up stays pending till then)."""
 
-    def __init__(self, call: Callable[[], None], gap: float) -> None:
+    def __init__(self, call: Callable[[], float | None], gap: float) -> None:
         self.call = call
         self.gap = gap
         self.count = 0  # wake-ups given (tests)
         self.last = float("-inf")
+        self.not_before = float("-inf")
         self.pending = False
 
     def due(self, now: float) -> float:
         """Seconds until this wake-up may be given (0: now)."""
-        return max(0.0, self.last + self.gap - now)
+        return max(0.0, self.last + self.gap - now, self.not_before - now)
 
     def give(self, now: float) -> None:
+        later = self.call()
+        if later:
+            self.not_before = now + later
+            return
         self.pending, self.last = False, now
         self.count += 1
-        self.call()
 
 
 class CommitListener:
@@ -88,8 +94,16 @@ class CommitListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                # Keepalives: a connection dropped on the way (a NAT, a firewall) is
+                # found within about a minute, not left to hear nothing for ever.
                 with psycopg.connect(
-                    self.conninfo, autocommit=True, application_name=APPLICATION_NAME
+                    self.conninfo,
+                    autocommit=True,
+                    application_name=APPLICATION_NAME,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
                 ) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self._listening.set()
@@ -109,7 +123,7 @@ class CommitListener:
             for wake in self.wakes:
                 if wake.pending and wake.due(now) == 0:
                     wake.give(now)
-                elif wake.pending:
+                if wake.pending:  # not yet due, or declined for now
                     waits.append(wake.due(now))
             # While every wake-up is pending, what is heard changes nothing until the
             # next is due: the wait takes it all and returns then (not per commit).

@@ -53,13 +53,15 @@ class WakeFilter:
             return True
         return self._clock() - self._read_at >= self._every  # a pass reads them again
 
-    def may_concern(self) -> bool:
-        """Whether a commit whose aggregates are not known (one heard from another
-        process) should wake the worker now: some account has an endpoint, or what is
-        held is too old to say that none has."""
+    def unconcerned_for(self) -> float:
+        """For a commit whose aggregates are not known (one heard from another process):
+        0 if it should wake the worker now (some account has an endpoint, or what is held
+        is too old to say that none has), else the seconds until what is held is that
+        old. Asked again then, it says 0, so an endpoint saved just after the last read,
+        and the commits right after it, wait at most `every` for their pass."""
         if self._accounts is None or self._changed.is_set() or self._accounts:
-            return True
-        return self._clock() - self._read_at >= self._every
+            return 0.0
+        return max(0.0, self._read_at + self._every - self._clock())
 
     def refresh(self) -> None:
         """Read the accounts again if an endpoint was saved or the last read is older

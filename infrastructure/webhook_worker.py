@@ -159,11 +159,14 @@ class WebhookWorker:
         if self.wakes.concerns(aggregates):
             self._wake.set()
 
-    def heard(self) -> None:
+    def heard(self) -> float:
         """After a commit in any process (its aggregates unknown): a pass at once if an
-        endpoint may have events to take (`WakeFilter.may_concern`)."""
-        if self.wakes.may_concern():
+        endpoint may have events to take; else the seconds after which to ask again
+        (`WakeFilter.unconcerned_for`)."""
+        later = self.wakes.unconcerned_for()
+        if not later:
             self._wake.set()
+        return later
 
     def start(self) -> None:
         if self._thread is not None:

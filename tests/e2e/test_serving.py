@@ -153,14 +153,14 @@ def test_on_postgres_the_background_jobs_run_apart_and_hear_every_workers_commit
             wait_until(lambda: len(servers(parent, server.port)) == 2 and len(listeners(settings)))
             jobs = holders(parent, listeners(settings))
             assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
+            os.kill(jobs[0], signal.SIGKILL)  # the jobs process dies: another one starts
+            wait_until(lambda: holders(parent, listeners(settings)) not in ([], jobs))
+            jobs = holders(parent, listeners(settings))
+            assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
 
             subscribe(server.base, headers, receiver, ["client.created"])
             post(server.base, "/api/v1/clients", {"name": "First"}, headers)
             receiver.wait_for(1, timeout=10)  # a worker's commit woke the jobs process
-
-            os.kill(jobs[0], signal.SIGKILL)  # the jobs process dies: another one starts
-            wait_until(lambda: holders(parent, listeners(settings)) not in ([], jobs))
-            jobs = holders(parent, listeners(settings))
             post(server.base, "/api/v1/clients", {"name": "Second"}, headers)
             receiver.wait_for(2, timeout=10)
             assert len(listeners(settings)) == 1  # one jobs process, whichever worker served

@@ -129,20 +129,20 @@ def test_a_failed_read_after_a_saved_endpoint_keeps_every_commit_waking_the_work
     assert wakes.concerns([Owned(QUIET)]) and not wakes.concerns([Owned(HOOKED)])
 
 
-def test_a_commit_heard_from_another_process_wakes_the_worker_only_if_an_endpoint_may_exist() -> (
-    None
-):
+def test_a_commit_heard_from_another_process_wakes_the_worker_once_an_endpoint_may_exist() -> None:
     store, clock = Store([]), Clock()
     wakes = WakeFilter(store.read, every=1.0, clock=clock)
-    assert wakes.may_concern()  # nothing read yet
+    assert wakes.unconcerned_for() == 0  # nothing read yet: wake
     wakes.refresh()
-    assert not wakes.may_concern()  # no endpoint anywhere, and that was read just now
+    assert wakes.unconcerned_for() == 1.0  # none anywhere, read just now: ask in 1 s
     store.accounts.append(str(QUIET))  # an endpoint created through another process
-    clock.now += 1.0
-    assert wakes.may_concern()  # too old to say: the pass it wakes reads them again
+    clock.now += 0.4
+    assert wakes.unconcerned_for() == pytest.approx(0.6)
+    clock.now += 0.6
+    assert wakes.unconcerned_for() == 0  # too old to say: the pass it wakes reads again
     wakes.refresh()
-    assert wakes.may_concern()  # some account has one: any commit may be its
+    assert wakes.unconcerned_for() == 0  # some account has one: any commit may be its
     store.accounts.clear()
     clock.now += 1.0
     wakes.refresh()
-    assert not wakes.may_concern()
+    assert wakes.unconcerned_for() == 1.0
