@@ -3,6 +3,8 @@ and mid-recurring-pass. Nothing acknowledged is lost, nothing is duplicated."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
@@ -216,3 +218,41 @@ def test_a_server_killed_mid_recurring_pass_generates_each_occurrence_once(
     assert len({i["issueDate"] for i in invoices}) == expected
     numbers = sorted(int(i["invoiceNumber"].split("-")[1]) for i in invoices)
     assert numbers == list(range(1, expected + 1))
+
+
+def test_a_jobs_process_replaced_during_an_outage_waits_for_the_database(tmp_path: Path) -> None:
+    """The supervisor stops every worker when a process fails its start-up; a jobs
+    process replaced while the database is down must not count as one."""
+    from tests.e2e.test_serving import holders, listeners, servers, wait_until
+    from tests.e2e.test_webhook_delivery import WEBHOOKS, subscribe
+    from tests.webhook_receiver import Receiver
+
+    with private_cluster() as cluster:
+        if cluster is None:
+            if support.REQUIRE_POSTGRES:
+                pytest.fail("a private PostgreSQL cluster is required here but cannot be made")
+            pytest.skip("cannot run a private PostgreSQL cluster here")
+        settings = Settings.from_env(
+            {"EXPERI_DATA_DIR": str(tmp_path), "EXPERI_DATABASE_URL": cluster.url}
+        )
+        env = {**base_env(settings), **FAST, **WEBHOOKS, "EXPERI_WEBHOOK_INTERVAL_SECONDS": "300"}
+        headers = make_key(env)
+        with Receiver() as receiver:
+            server = KillableServer(env, workers=2).start()
+            try:
+                assert server.proc is not None
+                parent = server.proc.pid
+                wait_until(lambda: len(listeners(settings)) == 1)
+                jobs = holders(parent, listeners(settings))
+                subscribe(server.base, headers, receiver, ["client.created"])
+                cluster.stop("immediate")
+                os.kill(jobs[0], signal.SIGKILL)  # its replacement cannot reach the database
+                time.sleep(40)  # past the replacement's first failed start (a 30 s wait)
+                assert server.proc.poll() is None, "the server stopped"
+                assert len(servers(parent, server.port)) == 2
+                cluster.start()
+                wait_until(lambda: len(listeners(settings)) == 1, seconds=60)
+                Flow(server, headers).post("/api/v1/clients", {"name": "After"})  # 503s first
+                receiver.wait_for(1, timeout=15)
+            finally:
+                server.close()
