@@ -19,7 +19,7 @@ import pytest
 
 from infrastructure.settings import Settings
 from tests import support
-from tests.e2e.faults import KillableServer, private_cluster
+from tests.e2e.faults import KillableServer, PrivateCluster, private_cluster
 from tests.e2e.test_server import base_env, make_key
 
 FAST = {
@@ -93,17 +93,21 @@ def every_stored(env: dict[str, str], headers: dict[str, str]) -> list[dict[str,
         probe.close()
 
 
+def on_cluster(cluster: PrivateCluster | None, data_dir: Path) -> tuple[PrivateCluster, Settings]:
+    """The private cluster (which CI requires) and settings for a store on it."""
+    if cluster is None:
+        if support.REQUIRE_POSTGRES:
+            pytest.fail("a private PostgreSQL cluster is required here but cannot be made")
+        pytest.skip("cannot run a private PostgreSQL cluster here")
+    env = {"EXPERI_DATA_DIR": str(data_dir), "EXPERI_DATABASE_URL": cluster.url}
+    return cluster, Settings.from_env(env)
+
+
 def test_a_postgres_restart_is_a_503_then_recovers_without_losing_anything(
     tmp_path: Path,
 ) -> None:
-    with private_cluster() as cluster:
-        if cluster is None:
-            if support.REQUIRE_POSTGRES:
-                pytest.fail("a private PostgreSQL cluster is required here but cannot be made")
-            pytest.skip("cannot run a private PostgreSQL cluster here")
-        settings = Settings.from_env(
-            {"EXPERI_DATA_DIR": str(tmp_path), "EXPERI_DATABASE_URL": cluster.url}
-        )
+    with private_cluster() as maybe:
+        cluster, settings = on_cluster(maybe, tmp_path)
         env = {**base_env(settings), **FAST}
         headers = make_key(env)
         server = KillableServer(env, workers=2).start()
@@ -227,14 +231,8 @@ def test_a_jobs_process_replaced_during_an_outage_waits_for_the_database(tmp_pat
     from tests.e2e.test_webhook_delivery import WEBHOOKS, subscribe
     from tests.webhook_receiver import Receiver
 
-    with private_cluster() as cluster:
-        if cluster is None:
-            if support.REQUIRE_POSTGRES:
-                pytest.fail("a private PostgreSQL cluster is required here but cannot be made")
-            pytest.skip("cannot run a private PostgreSQL cluster here")
-        settings = Settings.from_env(
-            {"EXPERI_DATA_DIR": str(tmp_path), "EXPERI_DATABASE_URL": cluster.url}
-        )
+    with private_cluster() as maybe:
+        cluster, settings = on_cluster(maybe, tmp_path)
         env = {**base_env(settings), **FAST, **WEBHOOKS, "EXPERI_WEBHOOK_INTERVAL_SECONDS": "300"}
         headers = make_key(env)
         with Receiver() as receiver:
