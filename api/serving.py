@@ -29,6 +29,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
 STOP_SECONDS = 30.0
+Spec = tuple[Callable[..., None], tuple[Any, ...]]  # a process's target and arguments
 
 
 def bound_socket(host: str, port: int) -> socket.socket:
@@ -73,14 +74,14 @@ def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, _: stopping.append(signum))
 
-    def start(target: Callable[..., None] = serve_one) -> BaseProcess:
-        args = (options, dict(worker_env or {})) if target is serve_one else ()
-        process = context.Process(target=target, args=args, daemon=False)
+    def start(spec: Spec) -> BaseProcess:
+        process = context.Process(target=spec[0], args=spec[1], daemon=False)
         process.start()
         return process
 
-    targets: list[Callable[..., None]] = [serve_one] * workers + ([jobs] if jobs else [])
-    running = [start(target) for target in targets]
+    specs: list[Spec] = [(serve_one, (options, dict(worker_env or {})))] * workers
+    specs += [(jobs, ())] if jobs else []
+    running = [start(spec) for spec in specs]
     failed = False
     while not stopping and not failed:
         time.sleep(0.2)
@@ -91,7 +92,7 @@ def serve(
                 print("A server process failed to start", file=sys.stderr)
                 failed = True
                 break
-            running[i] = start(targets[i])  # it died while serving: replace it
+            running[i] = start(specs[i])  # it died while serving: replace it
     for process in running:
         if process.is_alive():
             process.terminate()  # SIGTERM: uvicorn finishes the requests under way

@@ -43,7 +43,6 @@ class Wake:
     def __init__(self, call: Callable[[], float | None], gap: float) -> None:
         self.call = call
         self.gap = gap
-        self.count = 0  # wake-ups given (tests)
         self.last = float("-inf")
         self.not_before = float("-inf")
         self.pending = False
@@ -58,7 +57,6 @@ class Wake:
             self.not_before = now + later
             return
         self.pending, self.last = False, now
-        self.count += 1
 
 
 class CommitListener:

@@ -51,7 +51,7 @@ class WakeFilter:
             return True
         if any(str(getattr(obj, "account_id", "")) in accounts for obj in saved):
             return True
-        return self._clock() - self._read_at >= self._every  # a pass reads them again
+        return self._stale_in() == 0  # a pass reads them again
 
     def unconcerned_for(self) -> float:
         """For a commit whose aggregates are not known (one heard from another process):
@@ -61,6 +61,10 @@ class WakeFilter:
         and the commits right after it, wait at most `every` for their pass."""
         if self._accounts is None or self._changed.is_set() or self._accounts:
             return 0.0
+        return self._stale_in()
+
+    def _stale_in(self) -> float:
+        """Seconds until the accounts held are too old to trust (0: they are)."""
         return max(0.0, self._read_at + self._every - self._clock())
 
     def refresh(self) -> None:

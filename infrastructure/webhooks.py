@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +23,8 @@ class WebhookService:
     view: WebhookEndpointsView
     store: WebhookStore
     worker: WebhookWorker
+    app: Any
+    _hooked: bool = field(default=False, init=False)  # its commit hook is registered
 
     def list_endpoints(self, account_id: UUID, limit: int, cursor: str | None) -> Page:
         return self.view.page(self.db, account_id, limit, cursor)
@@ -32,6 +34,13 @@ class WebhookService:
         return attempts_page(self.db, endpoint_id, limit, cursor)
 
     def start(self) -> None:
+        # A commit in this process of an account with an endpoint wakes the worker at
+        # once; other processes' commits reach it through a jobs process's listener, or
+        # on its next pass (EXPERI_WEBHOOK_INTERVAL_SECONDS). Only where the worker runs:
+        # a request worker whose jobs run elsewhere has no filter to ask after each save.
+        if not self._hooked:
+            self.app.on_saved(self.worker.saved)
+            self._hooked = True
         self.worker.start()
 
     def stop(self) -> None:
@@ -58,8 +67,4 @@ def build_webhooks(
         limiter=limiter,
         settings=settings,
     )
-    # A commit in this process of an account with an endpoint wakes its worker at once;
-    # other processes' workers find the event on their next pass
-    # (EXPERI_WEBHOOK_INTERVAL_SECONDS).
-    app.on_saved(worker.saved)
-    return WebhookService(db=db, view=view, store=store, worker=worker)
+    return WebhookService(db=db, view=view, store=store, worker=worker, app=app)
