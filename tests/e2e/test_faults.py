@@ -227,7 +227,7 @@ def test_a_server_killed_mid_recurring_pass_generates_each_occurrence_once(
 def test_a_jobs_process_replaced_during_an_outage_waits_for_the_database(tmp_path: Path) -> None:
     """The supervisor stops every worker when a process fails its start-up; a jobs
     process replaced while the database is down must not count as one."""
-    from tests.e2e.test_serving import holders, listeners, servers, wait_until
+    from tests.e2e.test_serving import jobs_process, listeners, servers, wait_until
     from tests.e2e.test_webhook_delivery import WEBHOOKS, subscribe
     from tests.webhook_receiver import Receiver
 
@@ -238,16 +238,14 @@ def test_a_jobs_process_replaced_during_an_outage_waits_for_the_database(tmp_pat
         with Receiver() as receiver:
             server = KillableServer(env, workers=2).start()
             try:
-                assert server.proc is not None
-                parent = server.proc.pid
-                wait_until(lambda: len(listeners(settings)) == 1)
-                jobs = holders(parent, listeners(settings))
+                jobs = jobs_process(server, settings)
                 subscribe(server.base, headers, receiver, ["client.created"])
                 cluster.stop("immediate")
-                os.kill(jobs[0], signal.SIGKILL)  # its replacement cannot reach the database
+                os.kill(jobs, signal.SIGKILL)  # its replacement cannot reach the database
                 time.sleep(40)  # past the replacement's first failed start (a 30 s wait)
+                assert server.proc is not None
                 assert server.proc.poll() is None, "the server stopped"
-                assert len(servers(parent, server.port)) == 2
+                assert len(servers(server.proc.pid, server.port)) == 2
                 cluster.start()
                 wait_until(lambda: len(listeners(settings)) == 1, seconds=60)
                 Flow(server, headers).post("/api/v1/clients", {"name": "After"})  # 503s first

@@ -137,6 +137,22 @@ def holders(parent: int, ports: list[int]) -> list[int]:
     return [pid for pid in children(parent) if any(connections(pid, p) for p in ports)]
 
 
+def jobs_process(server: KillableServer, settings: Settings, replacing: int = 0) -> int:
+    """The server's one jobs process (a child holding the commit listener's connection,
+    not a worker), once it listens; with `replacing`, the one started after that died."""
+    assert server.proc is not None
+    parent = server.proc.pid
+
+    def found() -> list[int]:
+        return holders(parent, listeners(settings))
+
+    wait_until(lambda: len(servers(parent, server.port)) == server.workers
+               and found() not in ([], [replacing]), seconds=60)  # fmt: skip
+    jobs = found()
+    assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
+    return jobs[0]
+
+
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux's /proc")
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_on_postgres_the_background_jobs_run_apart_and_hear_every_workers_commits(
@@ -148,15 +164,9 @@ def test_on_postgres_the_background_jobs_run_apart_and_hear_every_workers_commit
     with Receiver() as receiver:
         server = KillableServer(env, workers=2).start()
         try:
-            assert server.proc is not None
-            parent = server.proc.pid
-            wait_until(lambda: len(servers(parent, server.port)) == 2 and len(listeners(settings)))
-            jobs = holders(parent, listeners(settings))
-            assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
-            os.kill(jobs[0], signal.SIGKILL)  # the jobs process dies: another one starts
-            wait_until(lambda: holders(parent, listeners(settings)) not in ([], jobs))
-            jobs = holders(parent, listeners(settings))
-            assert len(jobs) == 1 and jobs[0] not in servers(parent, server.port)
+            first = jobs_process(server, settings)
+            os.kill(first, signal.SIGKILL)  # the jobs process dies: another one starts
+            jobs = jobs_process(server, settings, replacing=first)
 
             subscribe(server.base, headers, receiver, ["client.created"])
             post(server.base, "/api/v1/clients", {"name": "First"}, headers)
@@ -165,9 +175,10 @@ def test_on_postgres_the_background_jobs_run_apart_and_hear_every_workers_commit
             receiver.wait_for(2, timeout=10)
             assert len(listeners(settings)) == 1  # one jobs process, whichever worker served
 
-            os.kill(parent, signal.SIGTERM)  # the parent alone: it stops the jobs too
+            assert server.proc is not None
+            os.kill(server.proc.pid, signal.SIGTERM)  # the parent alone: it stops the jobs too
             server.proc.wait(timeout=60)
-            wait_until(lambda: not Path(f"/proc/{jobs[0]}").exists())
+            wait_until(lambda: not Path(f"/proc/{jobs}").exists())
             assert not listeners(settings)
         finally:
             server.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -49,9 +50,17 @@ class Wakes:
         return woken
 
 
-def listener(services: Services, wakes: Wakes, gap: float = 0.05) -> CommitListener:
+@contextmanager
+def listening_with(services: Services, *wakes: Wake) -> Iterator[CommitListener]:
+    """A listener on the services' store giving these wake-ups, listening, then stopped."""
     made = services.commit_listener()
-    return CommitListener(made.conninfo, made.channel, [Wake(wakes, gap)], retry=0.1)
+    heard = CommitListener(made.conninfo, made.channel, wakes, retry=0.1)
+    heard.start()
+    try:
+        assert heard.listening(10)
+        yield heard
+    finally:
+        heard.stop()
 
 
 def test_a_commit_through_other_services_wakes_the_listener_at_once(
@@ -59,18 +68,13 @@ def test_a_commit_through_other_services_wakes_the_listener_at_once(
 ) -> None:
     listening, committing = two
     wakes = Wakes()
-    heard = listener(listening, wakes)
-    heard.start()
-    try:
-        assert heard.listening(10)
+    with listening_with(listening, Wake(wakes, 0.05)) as heard:
         assert wakes.wait()  # the wake-up on connecting: commits before LISTEN
         started = time.monotonic()
         make_tenant(committing)
         assert wakes.wait(), "a commit in another process woke nothing"
         assert wakes.last - started < 1.0  # woken by the commit, not an interval
         assert heard.heard >= 1
-    finally:
-        heard.stop()
 
 
 def test_a_burst_of_commits_wakes_each_worker_once_per_gap_and_once_after_the_last(
@@ -80,11 +84,8 @@ def test_a_burst_of_commits_wakes_each_worker_once_per_gap_and_once_after_the_la
     tenant = make_tenant(committing)
     client = committing.app.create_client(tenant.account_id, {"name": "Zed"}, META)
     fast, slow = Wakes(), Wakes()
-    made = listening.commit_listener()
-    heard = CommitListener(made.conninfo, made.channel, [Wake(fast, 0.05), Wake(slow, 0.3)])
-    heard.start()
-    try:
-        assert heard.listening(10) and fast.wait() and slow.wait()
+    with listening_with(listening, Wake(fast, 0.05), Wake(slow, 0.3)) as heard:
+        assert fast.wait() and slow.wait()
         fast.count = slow.count = 0
         before = heard.heard
         started = time.monotonic()
@@ -96,8 +97,6 @@ def test_a_burst_of_commits_wakes_each_worker_once_per_gap_and_once_after_the_la
         while heard.heard - before < 60 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.6)  # the last gap closes
-    finally:
-        heard.stop()
     assert heard.heard - before == 60  # every commit was heard...
     # ...and woke each worker at most once per its gap, the last time after the last one.
     assert 1 <= slow.count <= took / 0.3 + 2, (slow.count, took)
@@ -118,18 +117,12 @@ def test_a_wake_up_declined_for_now_is_given_when_asked_again_without_another_co
         woken()
         return None
 
-    made = listening.commit_listener()
-    heard = CommitListener(made.conninfo, made.channel, [Wake(call, 0.05)], retry=0.1)
-    heard.start()
-    try:
-        assert heard.listening(10)
+    with listening_with(listening, Wake(call, 0.05)):
         started = time.monotonic()  # the connection's own wake-up is declined
         assert woken.wait(5), "a declined wake-up was never given"
         assert woken.last - started >= 0.25
         make_tenant(committing)
         assert woken.wait(), "a commit after it woke nothing"
-    finally:
-        heard.stop()
 
 
 def test_a_lost_connection_is_opened_again_and_wakes_the_workers(
@@ -137,10 +130,8 @@ def test_a_lost_connection_is_opened_again_and_wakes_the_workers(
 ) -> None:
     listening, committing = two
     wakes = Wakes()
-    heard = listener(listening, wakes)
-    heard.start()
-    try:
-        assert heard.listening(10) and wakes.wait()
+    with listening_with(listening, Wake(wakes, 0.05)) as heard:
+        assert wakes.wait()
         with psycopg.connect(heard.conninfo, autocommit=True) as admin:
             cut = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -152,5 +143,3 @@ def test_a_lost_connection_is_opened_again_and_wakes_the_workers(
         assert heard.listening(10)
         make_tenant(committing)
         assert wakes.wait(), "a commit after the reconnection woke nothing"
-    finally:
-        heard.stop()
