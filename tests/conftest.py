@@ -73,6 +73,19 @@ def services(settings: Settings, clock: support.FakeClock) -> Iterator[Services]
 
 
 @pytest.fixture
+def postgres(settings: Settings) -> Iterator[Services]:
+    """Services on PostgreSQL, for tests of what only PostgreSQL does (parametrize the
+    test with `backend` "postgres"); skipped on SQLite."""
+    if settings.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    s = build_services(settings, support.FakeClock())
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
 def client(services: Services, settings: Settings) -> Iterator[TestClient]:  # type: ignore[type-arg]
     app = create_app(settings, services=services)
     with TestClient(app) as test_client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,3 +86,25 @@ def make_tenant(services: Services, scopes: str = "all", name: str = "Acme Ltd")
     account = services.app.create_account(name, "owner@example.com", "PRO", True, META)
     key = services.app.create_key(account.id, "test key", scopes.split(","), META)
     return Tenant(account.id, key.key.id, key.token)
+
+
+def end_sessions(conninfo: str, pids: list[int] | None = None) -> int:
+    """End the given sessions (by default every other one on this database), as a
+    restart does, and wait until they are gone. Returns how many were ended."""
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        if pids is None:
+            pids = [
+                row[0]
+                for row in admin.execute(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid", (pids,))
+        deadline = time.monotonic() + 10
+        while admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)
+        ).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the sessions did not end"
+            time.sleep(0.02)
+    return len(pids)

@@ -20,13 +20,16 @@ import pytest
 from infrastructure.settings import Settings
 from tests import support
 from tests.e2e.faults import KillableServer, PrivateCluster, private_cluster
-from tests.e2e.test_server import base_env, make_key
+from tests.e2e.test_server import base_env, make_key, server
 
 FAST = {
     "EXPERI_WRITE_RATE_LIMIT": "1000000",
     "EXPERI_READ_RATE_LIMIT": "1000000",
     "EXPERI_IDEMPOTENCY_STALE_SECONDS": "2",
 }
+
+
+LINE = {"description": "Work", "quantity": 1, "unitPrice": 100}
 
 
 class Flow:
@@ -252,3 +255,32 @@ def test_a_jobs_process_replaced_during_an_outage_waits_for_the_database(tmp_pat
                 receiver.wait_for(1, timeout=15)
             finally:
                 server.close()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_no_request_fails_on_a_session_the_database_ended_while_it_was_idle(
+    settings: Settings,
+) -> None:
+    """A restart or failover ends every pooled session. Once the database answers
+    again, each worker finds the ended ones before it sends anything on them."""
+    env = {**base_env(settings), **FAST}
+    headers = make_key(env)
+    with server(env, workers=2) as (base, _), httpx.Client(base_url=base, timeout=30) as web:
+        client = web.post("/api/v1/clients", json={"name": "Zed"}, headers=headers).json()
+        body = {"clientId": client["id"], "lineItems": [LINE], "status": "SENT"}
+
+        def create(_: int) -> int:
+            with httpx.Client(base_url=base, timeout=30) as own:
+                return own.post("/api/v1/invoices", json=body, headers=headers).status_code
+
+        with ThreadPoolExecutor(max_workers=8) as pool:  # several sessions in each pool
+            warm = list(pool.map(create, range(40)))
+        ended = support.end_sessions(settings.postgres.conninfo())
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            after = list(pool.map(create, range(60)))
+        listed = web.get("/api/v1/invoices?limit=100", headers=headers)
+    assert warm == [201] * 40
+    assert ended >= 6  # each worker's pools and the jobs process's
+    assert after == [201] * 60, sorted(set(after))
+    numbers = sorted(i["invoiceNumber"] for i in listed.json()["data"])
+    assert numbers == [f"SI-{n:03d}" for n in range(1, 101)]  # gapless, none twice

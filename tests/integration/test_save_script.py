@@ -31,17 +31,6 @@ TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x0
 AWKWARD = 'O\'Brien \\ 100% ? %s $1 "x" ;-- COMMIT; ☃\n\t'
 
 
-@pytest.fixture
-def postgres(settings: Settings) -> Iterator[Services]:
-    if settings.dialect != "postgresql":
-        pytest.skip("the script is PostgreSQL's save")
-    services = build_services(settings, FakeClock())
-    try:
-        yield services
-    finally:
-        services.close()
-
-
 def _counts(settings: Settings) -> tuple[int, int, int]:
     with psycopg.connect(settings.postgres.conninfo(), autocommit=True) as conn:
         row = conn.execute(
