@@ -5,11 +5,10 @@ ends every idle session: the server writes a FATAL message to each and closes it
 pool hands such a connection out as if it were sound, and the request on it failed
 with a 503 (one per pooled connection, for a while after the database was back).
 
-The server sends nothing to an idle session of ours but that (no pooled connection
-LISTENs), so a socket with something to read before anything is sent, and then
-nothing more but its end, says the session is gone. Testing a sound connection costs
-one `select` with no wait (about a microsecond), not a round trip. Nothing was sent on
-the dropped connection, so taking another is safe for any statement, a save included.
+Before a pooled connection is used, a `select` with no wait looks whether anything
+has come to it since its last reply (about a microsecond, not a round trip); only then
+is it read, to find the server's FATAL farewell. Nothing was sent on the dropped
+connection, so taking another is safe for any statement, a save included.
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from psycopg.pq import ConnStatus
 
 C = TypeVar("C")
 
+# The severities of an error with which the server ends a session.
+FAREWELLS = frozenset({"FATAL", "PANIC"})
 # How long a checkout after a dropped connection waits for the pool (which may have to
 # open a new one) before the request gets its 503 (with `Retry-After: 1`).
 AFTER_DROP_WAIT = 1.0
@@ -33,22 +34,30 @@ MAX_SKIPPED = 64
 
 
 def dropped(conn: Any) -> bool:
-    """Whether the server has ended `conn`'s session since its last reply: its socket
-    holds the server's farewell and then its end. Bytes that are not an ending (a TLS
-    record, a parameter report) are read and the connection is kept."""
+    """Whether the server has ended `conn`'s session since its last reply. What came is
+    read and parsed: libpq gives an error that reaches an idle session to the notice
+    handlers, and a FATAL one is the server's farewell, whether or not the socket's end
+    has arrived yet. Anything else (a notification, a TLS record) leaves it in use."""
     if conn.closed:
         return True
     pgconn = conn.pgconn
     try:
-        for _ in range(3):  # the farewell, then the end, which no read can consume
-            if not select.select([pgconn.socket], [], [], 0)[0]:
-                return False
+        if not select.select([pgconn.socket], [], [], 0)[0]:
+            return False
+        severities: list[str | None] = []
+
+        def heard(diagnostic: Any) -> None:  # read now: the result is freed after
+            severities.append(diagnostic.severity_nonlocalized)
+
+        conn.add_notice_handler(heard)
+        try:
             pgconn.consume_input()
-            if pgconn.status != ConnStatus.OK:
-                return True
+            pgconn.is_busy()  # parses what came
+        finally:
+            conn.remove_notice_handler(heard)
     except (OSError, ValueError, psycopg.Error):  # the end read, or no socket any more
         return True
-    return True  # still more to read from a session that should be quiet
+    return pgconn.status != ConnStatus.OK or bool(FAREWELLS.intersection(severities))
 
 
 @contextmanager

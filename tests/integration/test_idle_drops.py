@@ -87,3 +87,15 @@ def test_a_message_that_does_not_end_the_session_keeps_the_connection(
         assert conn.execute("SELECT 1").fetchone() == (1,)
         end_sessions(conninfo, [conn.info.backend_pid])
         assert dropped(conn)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_sessions_the_servers_idle_timeout_ended_are_not_handed_out(settings: Settings) -> None:
+    """`idle_session_timeout` (or a proxy's) ends pooled sessions the same way."""
+    conninfo = settings.postgres.conninfo("-c idle_session_timeout=200")
+    with ConnectionPool(conninfo, min_size=2, max_size=2, kwargs={"autocommit": True}) as pool:
+        pool.wait()
+        time.sleep(0.6)  # both sessions idle past the timeout
+        for _ in range(3):
+            with live(pool.connection) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
