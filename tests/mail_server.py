@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import socket
+import threading
 import time
 from email.message import EmailMessage
 from email.policy import default
@@ -21,9 +22,15 @@ def free_port() -> int:
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.arrived: list[float] = []  # `time.perf_counter()` as each message was accepted
+        self.changed = threading.Condition()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))  # type: ignore[arg-type]
+        message = email.message_from_bytes(envelope.content, policy=default)  # type: ignore[arg-type]
+        with self.changed:
+            self.messages.append(message)
+            self.arrived.append(time.perf_counter())
+            self.changed.notify_all()
         return "250 Message accepted for delivery"
 
 
@@ -50,7 +57,8 @@ class MailServer:
             self._controller = None
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.inbox.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
+        """The messages, once there are `count` (or `timeout` has passed): woken as each
+        arrives, not by polling."""
+        with self.inbox.changed:
+            self.inbox.changed.wait_for(lambda: len(self.inbox.messages) >= count, timeout)
         return self.inbox.messages
