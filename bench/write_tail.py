@@ -16,6 +16,7 @@ there; this checkout is the build after.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -54,6 +55,57 @@ def accounts(env: dict[str, str], port: int) -> tuple[list[dict[str, str]], list
     return keys, bodies
 
 
+def machine_cpu() -> tuple[int, int]:
+    """The whole machine's busy CPU time (clock ticks) and context switches so far."""
+    with open("/proc/stat") as f:
+        lines = f.read().splitlines()
+    ticks = [int(x) for x in lines[0].split()[1:]]
+    switches = next(int(line.split()[1]) for line in lines if line.startswith("ctxt"))
+    return sum(ticks) - ticks[3] - ticks[4], switches  # less idle and I/O wait
+
+
+def alternate(
+    servers: dict[str, tuple[int, list[dict[str, str]], list[Any]]],
+    rounds: int,
+    secs: float,
+    conns: int,
+) -> None:
+    """Each server's maximum, then paced windows at 70% of the lower one, alternating
+    between the servers round by round; prints the medians and every round's p99, with
+    the machine's CPU time and context switches per request (the load generator's too,
+    the same for all)."""
+    h, tick_ms = "127.0.0.1", 1000 / os.sysconf("SC_CLK_TCK")
+    maxima = {}
+    for name, (port, keys, bodies) in servers.items():
+        _post_many(h, port, keys, bodies, 1.0, conns)  # warm
+        maxima[name] = _post_many(h, port, keys, bodies, secs, conns).rate
+    rate = 0.7 * min(maxima.values())
+    paced: dict[str, list[load.Result]] = {name: [] for name in servers}
+    costs: dict[str, list[tuple[float, float]]] = {name: [] for name in servers}
+    for n in range(rounds):
+        for name in list(servers) if n % 2 == 0 else list(reversed(servers)):
+            port, keys, bodies = servers[name]
+            (busy, switched) = machine_cpu()
+            result = _post_many(h, port, keys, bodies, secs, conns, rate=rate)
+            after = machine_cpu()
+            done = max(result.requests, 1)
+            costs[name].append(((after[0] - busy) * tick_ms / done, (after[1] - switched) / done))
+            paced[name].append(result)
+    print("maxima: " + ", ".join(f"{name} {r:,.0f}/s" for name, r in maxima.items()))
+    print(f"POST /invoices over 16 accounts paced at {rate:,.0f}/s (70% of the lower)")
+    for name, results in paced.items():
+        p99s = [r.percentile(0.99) for r in results]
+        p50s = [r.percentile(0.5) for r in results]
+        cpu = statistics.median(c for c, _ in costs[name])
+        switches = statistics.median(w for _, w in costs[name])
+        print(
+            f"{name:<7} p99 median {statistics.median(p99s):6.1f} ms  "
+            f"p50 median {statistics.median(p50s):5.1f} ms  "
+            f"CPU {cpu:.2f} ms and {switches:.0f} context switches per request (medians)\n"
+            "        p99 by round " + ", ".join(f"{p:.0f}" for p in p99s)
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", required=True, help="the git revision to compare with")
@@ -63,37 +115,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     postgres_option(parser)
     args = parser.parse_args()
-    secs, conns, h = args.seconds, args.connections, "127.0.0.1"
     with ExitStack() as stack:
         before_tree = stack.enter_context(worktree(args.before))
-        builds: dict[str, tuple[int, list[dict[str, str]], list[Any]]] = {}
+        servers = {}
         for name, tree in (("before", before_tree), ("after", HERE)):
             db_url = stack.enter_context(throwaway_database(args.postgres))
             env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
             port, _ = stack.enter_context(served(env, args.workers, cwd=str(tree)))
-            builds[name] = (port, *accounts(env, port))
-        maxima = {}
-        for name, (port, keys, bodies) in builds.items():
-            _post_many(h, port, keys, bodies, 1.0, conns)  # warm
-            maxima[name] = _post_many(h, port, keys, bodies, secs, conns).rate
-        rate = 0.7 * min(maxima.values())
-        paced: dict[str, list[load.Result]] = {name: [] for name in builds}
-        for n in range(args.rounds):
-            order = list(builds) if n % 2 == 0 else list(reversed(builds))
-            for name in order:
-                port, keys, bodies = builds[name]
-                paced[name].append(_post_many(h, port, keys, bodies, secs, conns, rate=rate))
-    print(f"{args.workers} server workers, {conns} connections, {secs:g} s windows")
-    print("maxima: " + ", ".join(f"{name} {r:,.0f}/s" for name, r in maxima.items()))
-    print(f"POST /invoices over 16 accounts paced at {rate:,.0f}/s (70% of the lower)")
-    for name, results in paced.items():
-        p99s = [r.percentile(0.99) for r in results]
-        p50s = [r.percentile(0.5) for r in results]
-        print(
-            f"{name:<7} p99 median {statistics.median(p99s):6.1f} ms  "
-            f"p50 median {statistics.median(p50s):5.1f} ms  p99 by round "
-            + ", ".join(f"{p:.0f}" for p in p99s)
-        )
+            servers[name] = (port, *accounts(env, port))
+        print(f"{args.workers} server workers, {args.connections} connections, "
+              f"{args.seconds:g} s windows")  # fmt: skip
+        alternate(servers, args.rounds, args.seconds, args.connections)
 
 
 if __name__ == "__main__":
