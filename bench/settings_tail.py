@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 from contextlib import ExitStack
 
-from bench.server import bench_env, postgres_option, served
-from bench.throughput import throwaway_database
-from bench.write_tail import accounts, alternate
+from bench.write_tail import alternate, start, window_options
 
 
 def settings(text: str) -> dict[str, str]:
@@ -32,19 +30,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--a", default="", help="the first server's settings")
     parser.add_argument("--b", default="", help="the second server's settings")
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2)
-    postgres_option(parser)
+    window_options(parser)
     args = parser.parse_args()
     with ExitStack() as stack:
-        servers = {}
-        for name, text in (("a", args.a), ("b", args.b)):
-            db_url = stack.enter_context(throwaway_database(args.postgres))
-            env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4", **settings(text))
-            port, _ = stack.enter_context(served(env, args.workers))
-            servers[name] = (port, *accounts(env, port))
+        servers = {name: start(stack, args, settings(text))
+                   for name, text in (("a", args.a), ("b", args.b))}  # fmt: skip
         print(f"a: {args.a or 'defaults'}; b: {args.b or 'defaults'}; {args.workers} server "
               f"workers, {args.connections} connections, {args.seconds:g} s windows")  # fmt: skip
         alternate(servers, args.rounds, args.seconds, args.connections)

@@ -55,6 +55,9 @@ def accounts(env: dict[str, str], port: int) -> tuple[list[dict[str, str]], list
     return keys, bodies
 
 
+Server = tuple[int, list[dict[str, str]], list[Any]]  # port, keys, invoice bodies
+
+
 def machine_cpu() -> tuple[int, int]:
     """The whole machine's busy CPU time (clock ticks) and context switches so far."""
     with open("/proc/stat") as f:
@@ -65,7 +68,7 @@ def machine_cpu() -> tuple[int, int]:
 
 
 def alternate(
-    servers: dict[str, tuple[int, list[dict[str, str]], list[Any]]],
+    servers: dict[str, Server],
     rounds: int,
     secs: float,
     conns: int,
@@ -106,23 +109,35 @@ def alternate(
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--before", required=True, help="the git revision to compare with")
+def window_options(parser: argparse.ArgumentParser) -> None:
+    """The options both side-by-side scripts take besides what they compare."""
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     postgres_option(parser)
+
+
+def start(
+    stack: ExitStack, args: argparse.Namespace, settings: dict[str, str], cwd: Path = HERE
+) -> Server:
+    """A server of the checkout at `cwd` with `settings`, on a throwaway database, and
+    its 16 accounts' keys and invoice bodies."""
+    db_url = stack.enter_context(throwaway_database(args.postgres))
+    env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4", **settings)
+    port, _ = stack.enter_context(served(env, args.workers, cwd=str(cwd)))
+    return (port, *accounts(env, port))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--before", required=True, help="the git revision to compare with")
+    window_options(parser)
     args = parser.parse_args()
     with ExitStack() as stack:
         before_tree = stack.enter_context(worktree(args.before))
-        servers = {}
-        for name, tree in (("before", before_tree), ("after", HERE)):
-            db_url = stack.enter_context(throwaway_database(args.postgres))
-            env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
-            port, _ = stack.enter_context(served(env, args.workers, cwd=str(tree)))
-            servers[name] = (port, *accounts(env, port))
+        servers = {name: start(stack, args, {}, tree)
+                   for name, tree in (("before", before_tree), ("after", HERE))}  # fmt: skip
         print(f"{args.workers} server workers, {args.connections} connections, "
               f"{args.seconds:g} s windows")  # fmt: skip
         alternate(servers, args.rounds, args.seconds, args.connections)
