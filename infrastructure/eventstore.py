@@ -4,7 +4,6 @@ that write the inline views inside the events' insert transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import psycopg
@@ -17,7 +16,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
-from infrastructure.idle_drops import AFTER_DROP_WAIT, live
+from infrastructure.idle_drops import live
 from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
 from infrastructure.settings import Settings
@@ -136,7 +135,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         self.inline.write(script, stored_events, seqs, prepared)
         script.execute("COMMIT")
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
-            with live(self.datastore.get_connection, self._after_drop) as conn:
+            with live(self.datastore.pool, self.datastore.get_connection) as conn:
                 try:
                     return self._send_prepared(conn, script, inserted)
                 except psycopg.OperationalError as error:
@@ -148,10 +147,6 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
                 finally:
                     self._reset(conn)
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _after_drop(self) -> AbstractContextManager[Any]:
-        """The connection to try after one the server ended while it was idle."""
-        return self.datastore.pool.connection(timeout=AFTER_DROP_WAIT)
 
     def _send_prepared(self, conn: Any, script: _Script, inserted: int) -> list[int]:
         """Send the script, its statements prepared on `conn` first. A connection can

@@ -16,12 +16,12 @@ from __future__ import annotations
 import select
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any
 
 import psycopg
 from psycopg.pq import ConnStatus
-
-C = TypeVar("C")
+from psycopg_pool import ConnectionPool
 
 # The severities of an error with which the server ends a session.
 FAREWELLS = frozenset({"FATAL", "PANIC"})
@@ -62,20 +62,20 @@ def dropped(conn: Any) -> bool:
 
 @contextmanager
 def live(
-    connect: Callable[[], AbstractContextManager[C]],
-    again: Callable[[], AbstractContextManager[C]] | None = None,
-) -> Iterator[C]:
-    """A connection from `connect` (a pool's `connection`) that the server has not
-    closed while it was idle. Each dropped one is closed, so that the pool replaces it,
-    and the next is taken with `again` (by default `connect`): a pool that must open a
-    new one should wait for it only briefly, since a database that has just ended its
-    sessions may still be down, and a request should then get its 503 at once."""
+    pool: ConnectionPool[Any], connect: Callable[[], AbstractContextManager[Any]] | None = None
+) -> Iterator[Any]:
+    """A connection of `pool` (taken with `connect`, by default `pool.connection`) that
+    the server has not closed while it was idle. Each dropped one is closed, so that the
+    pool replaces it, and the next is waited for at most `AFTER_DROP_WAIT`: a database
+    that has just ended its sessions may still be down, and a request should then get
+    its 503 at once."""
+    take = connect or pool.connection
     for _ in range(MAX_SKIPPED):
-        with connect() as conn:
+        with take() as conn:
             if not dropped(conn):
                 yield conn
                 return
-            conn.close()  # type: ignore[attr-defined]
-        connect = again or connect
-    with connect() as conn:
+            conn.close()
+        take = partial(pool.connection, timeout=AFTER_DROP_WAIT)
+    with take() as conn:
         yield conn

@@ -7,8 +7,7 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from functools import partial
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,7 +19,7 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.async_reads import AsyncReads
-from infrastructure.idle_drops import AFTER_DROP_WAIT, live
+from infrastructure.idle_drops import live
 from infrastructure.settings import PostgresParams, Settings
 
 # What a database that is down, restarting or overloaded raises: the request may be
@@ -202,7 +201,7 @@ class PostgresDatabase:
         )
 
     def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        with _live(self.autocommit_pool) as conn, conn.cursor() as cursor:
+        with live(self.autocommit_pool) as conn, conn.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), tuple(params))
             row = cursor.fetchone() if cursor.description else None
             return tuple(row) if row is not None else None
@@ -210,7 +209,7 @@ class PostgresDatabase:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One round trip: no BEGIN and COMMIT around a single read. Results come in
         binary form: stored documents arrive as they are, not hex-encoded and decoded."""
-        with _live(self.autocommit_pool) as conn, conn.cursor() as cursor:
+        with live(self.autocommit_pool) as conn, conn.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), tuple(params), binary=True)
             return [tuple(row) for row in cursor.fetchall()]
 
@@ -226,7 +225,7 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self, *, lock: str | tuple[str, ...] | None = None) -> Iterator[PostgresCursor]:
-        with _live(self.pool) as conn, conn.transaction(), conn.cursor() as cursor:
+        with live(self.pool) as conn, conn.transaction(), conn.cursor() as cursor:
             for name in (lock,) if isinstance(lock, str) else lock or ():
                 key = zlib.crc32(f"{self.params.schema}:{name}".encode())
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
@@ -245,7 +244,7 @@ class PostgresDatabase:
         """A session advisory lock on `key`, shared by every process on this database
         (the SharedLocks port): writers of one hot aggregate queue on it in turn."""
         lock = int.from_bytes(key.bytes[:8], "big", signed=True)
-        with _live(self.lock_pool) as conn:
+        with live(self.lock_pool) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
             try:
                 yield
@@ -260,11 +259,6 @@ class PostgresDatabase:
         self.pool.close()
         self.autocommit_pool.close()
         self.lock_pool.close()
-
-
-def _live(pool: ConnectionPool[Any]) -> AbstractContextManager[Any]:
-    """A connection of `pool` that the server has not ended while it was idle."""
-    return live(pool.connection, partial(pool.connection, timeout=AFTER_DROP_WAIT))
 
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:

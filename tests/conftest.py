@@ -73,16 +73,12 @@ def services(settings: Settings, clock: support.FakeClock) -> Iterator[Services]
 
 
 @pytest.fixture
-def postgres(settings: Settings) -> Iterator[Services]:
-    """Services on PostgreSQL, for tests of what only PostgreSQL does (parametrize the
-    test with `backend` "postgres"); skipped on SQLite."""
+def postgres(settings: Settings, request: pytest.FixtureRequest) -> Services:
+    """`services` on PostgreSQL, for tests of what only PostgreSQL does (parametrize the
+    test with `backend` "postgres"); skipped on SQLite before any is built."""
     if settings.dialect != "postgresql":
         pytest.skip("PostgreSQL only")
-    s = build_services(settings, support.FakeClock())
-    try:
-        yield s
-    finally:
-        s.close()
+    return request.getfixturevalue("services")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_a_pool_hands_out_no_session_the_server_ended(settings: Settings) -> Non
             with pytest.raises(psycopg.OperationalError):
                 conn.execute("SELECT 1")
         for _ in range(3):  # each checkout finds a live session (new ones as needed)
-            with live(pool.connection) as conn:
+            with live(pool) as conn:
                 assert conn.execute("SELECT pg_backend_pid()").fetchone()[0] not in pids  # type: ignore[index]
         pool.wait(timeout=10)
         assert pool.get_stats()["pool_size"] == 3  # each dead one was replaced
@@ -97,5 +97,5 @@ def test_sessions_the_servers_idle_timeout_ended_are_not_handed_out(settings: Se
         pool.wait()
         time.sleep(0.6)  # both sessions idle past the timeout
         for _ in range(3):
-            with live(pool.connection) as conn:
+            with live(pool) as conn:
                 assert conn.execute("SELECT 1").fetchone() == (1,)
