@@ -3,19 +3,23 @@ that write the inline views inside the events' insert transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import psycopg
+from eventsourcing import persistence
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
+from infrastructure.held_sessions import Held, current, database_of, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
@@ -84,6 +88,25 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
             f"(SELECT notification_id FROM {events} "
             "WHERE originator_id = ? AND originator_version = ?)"
         )
+        given = self.datastore.pool.kwargs
+        at: dict[str, Any] = dict((given() if callable(given) else given) or {})
+        self._database = database_of(
+            str(at.get("host")), at.get("port"), str(at.get("dbname")), self.datastore.schema
+        )
+
+    def _held(self) -> Held | None:
+        """The numbering lock this thread holds on this database (held_sessions.py)."""
+        held = current()
+        return held if held is not None and held.database == self._database else None
+
+    def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
+        # An aggregate read from its events under a numbering lock (a retry) is read
+        # once the lock is granted, like the reads that go on the lock's session.
+        held = self._held()
+        if held is not None:
+            held.ensure_locked()
+        events: Sequence[StoredEvent] = super().select_events(originator_id, **kwargs)
+        return events
 
     def _notify_channel(self, curs: Any) -> None:
         curs.execute(self._notify)
@@ -134,10 +157,19 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         seqs = [(self._lookup, (e.originator_id, e.originator_version)) for e in stored_events]
         self.inline.write(script, stored_events, seqs, prepared)
         script.execute("COMMIT")
+        held = self._held()
+        if held is not None:
+            # On the session holding the account's numbering lock, which the script
+            # gives back right after its COMMIT, in the same message.
+            held.ensure_locked()
+            script.execute(unlock_sql(held.key))
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
-            with live(self.datastore.pool, self.datastore.get_connection) as conn:
+            with self.save_connection(held) as conn:
                 try:
-                    return self._send_prepared(conn, script, inserted)
+                    ids = self._send_prepared(conn, script, inserted)
+                    if held is not None:
+                        held.sent = False  # given back after the COMMIT
+                    return ids
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at
                     # start-up, say) or a serialisation failure: the server rolled the
@@ -147,6 +179,13 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
                 finally:
                     self._reset(conn)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def save_connection(self, held: Held | None) -> AbstractContextManager[Any]:
+        """The connection a save goes on: the session holding the numbering lock, or
+        one of the store's own."""
+        if held is not None:
+            return _as_store_errors(held.conn)
+        return live(self.datastore.pool, self.datastore.get_connection)
 
     def _send_prepared(self, conn: Any, script: _Script, inserted: int) -> list[int]:
         """Send the script, its statements prepared on `conn` first. A connection can
@@ -173,6 +212,30 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
             self._prepared.forget(conn)  # psycopg's rollback may deallocate them all
 
 
+# How the store's own connections (`datastore.get_connection`) report the driver's errors.
+_STORE_ERRORS: tuple[tuple[type[psycopg.Error], type[Exception]], ...] = (
+    (psycopg.InterfaceError, persistence.InterfaceError),
+    (psycopg.OperationalError, persistence.OperationalError),
+    (psycopg.DataError, persistence.DataError),
+    (psycopg.IntegrityError, persistence.IntegrityError),
+    (psycopg.InternalError, persistence.InternalError),
+    (psycopg.ProgrammingError, persistence.ProgrammingError),
+    (psycopg.NotSupportedError, persistence.NotSupportedError),
+    (psycopg.DatabaseError, persistence.DatabaseError),
+    (psycopg.Error, persistence.PersistenceError),
+)
+
+
+@contextmanager
+def _as_store_errors(conn: Any) -> Iterator[Any]:
+    """`conn`, its errors raised as the store's own connections raise them."""
+    try:
+        yield conn
+    except psycopg.Error as error:
+        raised = next(ours for raw, ours in _STORE_ERRORS if isinstance(error, raw))
+        raise raised(str(error)) from error
+
+
 # Above this many bytes of values, a save's statements go in a pipeline with their
 # values bound (binary, no quoting, no parsing of literals) rather than as one script:
 # an invoice with 1,000 payments took 14.6 ms to pay as a script and 8.7 ms bound.
@@ -186,14 +249,14 @@ def _send(
     EXECUTE of the statement prepared under it) or, with `names` None, pipelined with
     their values bound; the notification ids of statement `inserted`."""
     if names is not None:
-        with conn.cursor() as curs:
+        with conn.cursor(row_factory=dict_row) as curs:
             curs.execute(script.text(ClientCursor(conn), names))
             for _ in range(inserted):
                 curs.nextset()
             return [row["notification_id"] for row in curs.fetchall()]
     # BEGIN and COMMIT are the script's own: psycopg's `transaction()` would sync (and
     # wait for the replies) before it sent COMMIT, with the event table locked.
-    ids = conn.cursor()
+    ids = conn.cursor(row_factory=dict_row)
     with conn.pipeline(), conn.cursor() as curs:
         for i, (sql, params) in enumerate(script.statements):
             (ids if i == inserted else curs).execute(sql, params or None)

@@ -19,6 +19,14 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.async_reads import AsyncReads
+from infrastructure.held_sessions import (
+    LOCK_SQL,
+    Held,
+    current,
+    database_of,
+    holding,
+    unlock_sql,
+)
 from infrastructure.idle_drops import live
 from infrastructure.settings import PostgresParams, Settings
 
@@ -175,6 +183,7 @@ class PostgresDatabase:
         statement_size: int = 5,
     ) -> None:
         self.params = params
+        self._database = database_of(params.host, params.port, params.dbname, params.schema)
         self.pool = ConnectionPool(
             params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
         )
@@ -201,6 +210,10 @@ class PostgresDatabase:
         )
 
     def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        held = self._held()
+        if held is not None:
+            found = self._on_held(held, sql, params, binary=False)
+            return found[0] if found else None
         with live(self.autocommit_pool) as conn, conn.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), tuple(params))
             row = cursor.fetchone() if cursor.description else None
@@ -209,9 +222,33 @@ class PostgresDatabase:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One round trip: no BEGIN and COMMIT around a single read. Results come in
         binary form: stored documents arrive as they are, not hex-encoded and decoded."""
+        held = self._held()
+        if held is not None:
+            return self._on_held(held, sql, params, binary=True)
         with live(self.autocommit_pool) as conn, conn.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), tuple(params), binary=True)
             return [tuple(row) for row in cursor.fetchall()]
+
+    def _held(self) -> Held | None:
+        """The lock this thread holds on this database, whose session runs its reads."""
+        held = current()
+        return held if held is not None and held.database == self._database else None
+
+    def _on_held(
+        self, held: Held, sql: str, params: Sequence[Any], *, binary: bool
+    ) -> list[tuple[Any, ...]]:
+        """A read on the session holding the lock; the first one after the lock is sent
+        with it, in one round trip: the server takes the lock, then reads."""
+        conn = held.conn
+        with conn.cursor() as cursor:
+            if held.sent:
+                cursor.execute(sql.replace("?", "%s"), tuple(params), binary=binary)
+            else:
+                held.sent = True
+                with conn.pipeline():
+                    conn.execute(LOCK_SQL, (held.key,))
+                    cursor.execute(sql.replace("?", "%s"), tuple(params), binary=binary)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
 
     async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return await self.reads.rows(sql, params)
@@ -236,29 +273,42 @@ class PostgresDatabase:
         """One process at a time creates the tables and sets up the store: concurrent
         CREATE TABLE IF NOT EXISTS of one new table, or CREATE OR REPLACE FUNCTION,
         fail ("tuple concurrently updated", a duplicate pg_type key)."""
-        with self.hold(STARTUP_LOCK):
-            yield
+        lock = int.from_bytes(STARTUP_LOCK.bytes[:8], "big", signed=True)
+        with live(self.lock_pool) as conn:
+            conn.execute(LOCK_SQL, (lock,))
+            try:
+                yield
+            finally:
+                _unlock(conn, lock)
 
     @contextmanager
     def hold(self, key: UUID) -> Iterator[None]:
         """A session advisory lock on `key`, shared by every process on this database
-        (the SharedLocks port): writers of one hot aggregate queue on it in turn."""
+        (the SharedLocks port): writers of one hot aggregate queue on it in turn. The
+        block's reads and save go on the session holding it, which asks for the lock
+        with the first of them and gives it back with the save (held_sessions.py)."""
         lock = int.from_bytes(key.bytes[:8], "big", signed=True)
         with live(self.lock_pool) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (lock,))
+            held = Held(conn, lock, self._database)
             try:
-                yield
+                with holding(held):
+                    yield
             finally:
-                try:
-                    conn.execute("SELECT pg_advisory_unlock(%s)", (lock,))
-                except psycopg.Error:
-                    # The command's outcome stands; ending the session frees its locks.
-                    conn.close()
+                if held.sent:
+                    _unlock(conn, lock)
 
     def close(self) -> None:
         self.pool.close()
         self.autocommit_pool.close()
         self.lock_pool.close()
+
+
+def _unlock(conn: Any, lock: int) -> None:
+    try:
+        conn.execute(unlock_sql(lock))
+    except psycopg.Error:
+        # The command's outcome stands; ending the session frees its locks.
+        conn.close()
 
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:

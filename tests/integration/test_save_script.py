@@ -102,13 +102,13 @@ def on_the_next_save(
     """The next save uses its connection through `around` (later saves are left
     alone). Returns a list that gets one item when that happens."""
     recorder = services.app.recorder
-    real_connection, real_insert = recorder.datastore.get_connection, recorder.insert_events
+    real_connection, real_insert = recorder.save_connection, recorder.insert_events
     saving: list[int] = []
     done: list[int] = []
 
     @contextmanager
-    def connection() -> Iterator[Any]:
-        with real_connection() as conn:
+    def connection(held: Any) -> Iterator[Any]:
+        with real_connection(held) as conn:
             if saving and not done:
                 done.append(1)
                 with around(conn) as used:
@@ -120,7 +120,7 @@ def on_the_next_save(
         saving.append(1)
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(recorder.datastore, "get_connection", connection)
+    monkeypatch.setattr(recorder, "save_connection", connection)
     monkeypatch.setattr(recorder, "insert_events", insert)
     return done
 
@@ -190,8 +190,8 @@ class _FailingFirst:
         return getattr(self._conn, name)
 
     @contextmanager
-    def cursor(self) -> Iterator[Any]:
-        with self._conn.cursor() as real:
+    def cursor(self, **kwargs: Any) -> Iterator[Any]:
+        with self._conn.cursor(**kwargs) as real:
             error = self._error
 
             class Cursor:
@@ -301,8 +301,8 @@ class _ForgettingFirst:
         return getattr(self._conn, name)
 
     @contextmanager
-    def cursor(self) -> Iterator[Any]:
-        with self._conn.cursor() as real:
+    def cursor(self, **kwargs: Any) -> Iterator[Any]:
+        with self._conn.cursor(**kwargs) as real:
             conn, forgot = self._conn, self.forgot
 
             class Cursor:
