@@ -46,52 +46,56 @@ class InvoiceCommands(ExperiBase):
             earlier = self.earlier_result(Invoice, account_id, meta)
             if earlier is not None:
                 return earlier
-        # Read before the account's writers queue for its number: they queue for less.
-        prefix = self.invoice_prefix(account_id, new)
         with self.serialised(counter_id(account_id)):
-            return self._create_invoice(account_id, new, prefix, meta)
+            return self._create_invoice(account_id, new, meta)
 
     @retry_on_conflict
-    def _create_invoice(
-        self, account_id: UUID, new: NewInvoice, prefix: str, meta: Meta
-    ) -> Invoice:
+    def _create_invoice(self, account_id: UUID, new: NewInvoice, meta: Meta) -> Invoice:
         earlier = self.earlier_result(Invoice, account_id, meta)
         if earlier is not None:
             return earlier
-        counter, invoice = self.build_invoice(account_id, new, meta, prefix)
+        prefix, counter = self.numbering(account_id, new)
+        invoice = self.build_invoice(account_id, new, meta, prefix, counter)
         # One save: the number and the invoice are stored together or not at all.
         self.save(counter, invoice)
         return invoice
 
-    def invoice_prefix(self, account_id: UUID, new: NewInvoice) -> str:
-        """What a new invoice reads that its number does not depend on: its client,
-        checked, and the account's invoice prefix."""
+    def numbering(self, account_id: UUID, new: NewInvoice) -> tuple[str, InvoiceCounter]:
+        """What a new invoice's number comes from: the account's invoice prefix and its
+        counter; and its client, checked. Read under the account's numbering lock, in
+        one statement where rows are kept (on PostgreSQL, in the lock's round trip)."""
         # A template goes on invoicing a client archived after it was set up.
         recurring = new.recurring_invoice_id is not None
-        loaded = self.from_rows((Client, account_id, new.client_id), (Account, None, account_id))
+        loaded = self.from_rows(
+            (Client, account_id, new.client_id),
+            (Account, None, account_id),
+            (InvoiceCounter, None, counter_id(account_id)),
+        )
         if loaded is None:  # each from where its own load reads it
             self.check_client(account_id, new.client_id, allow_archived=recurring)
-            return self.get_typed(Account, account_id, "Account").invoice_prefix
-        client, account = loaded
+            prefix = self.get_typed(Account, account_id, "Account").invoice_prefix
+            return prefix, self.invoice_counter(account_id)
+        client, account, counter = loaded
         usable_client(client if isinstance(client, Client) else None, allow_archived=recurring)
         if not isinstance(account, Account):  # no row (yet): as `get_typed` finds it
             account = self.get_typed(Account, account_id, "Account")
-        return account.invoice_prefix
+        if not isinstance(counter, InvoiceCounter):  # none yet, or no row: as it is found
+            counter = self.invoice_counter(account_id)
+        return account.invoice_prefix, counter
 
     def build_invoice(
-        self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str
-    ) -> tuple[InvoiceCounter, Invoice]:
-        """A new invoice with the account's next number, not yet saved (nor is the number).
-        `prefix` is `invoice_prefix`'s answer."""
+        self, account_id: UUID, new: NewInvoice, meta: Meta, prefix: str, counter: InvoiceCounter
+    ) -> Invoice:
+        """A new invoice with the account's next number from `counter`, not yet saved (nor
+        is the number). `prefix` and `counter` are `numbering`'s answer."""
         now = self.clock.now()
         issue_date = new.issue_date or now.date()
         due_date = new.due_date or issue_date + timedelta(days=DEFAULT_TERMS_DAYS)
         Invoice.check_new(
             new.status, issue_date, due_date, new.line_items, new.tax_rate, new.currency
         )
-        counter = self.invoice_counter(account_id)
         number = counter.take_next(new.id)
-        invoice = Invoice(
+        return Invoice(
             id=new.id,
             account_id=account_id,
             number=format_number(prefix, number),
@@ -108,7 +112,6 @@ class InvoiceCommands(ExperiBase):
             at=now,
             meta=meta,
         )
-        return counter, invoice
 
     def invoice_counter(self, account_id: UUID) -> InvoiceCounter:
         counter = self.stored(InvoiceCounter, counter_id(account_id))

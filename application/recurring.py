@@ -147,8 +147,8 @@ class RecurringCommands(InvoiceCommands, SendCommands):
             notes=template.notes,
             recurring_invoice_id=template.id,
         )
-        prefix = self.invoice_prefix(template.account_id, new)
-        counter, invoice = self.build_invoice(template.account_id, new, SCHEDULER, prefix)
+        prefix, counter = self.numbering(template.account_id, new)
+        invoice = self.build_invoice(template.account_id, new, SCHEDULER, prefix, counter)
         now = self.clock.now()
         template.record_generated(invoice_id, issue_date, now, SCHEDULER)
         with ExitStack() as queued:

@@ -6,6 +6,7 @@ it after a command, however the command ends."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,6 +16,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from application.invoices import NewInvoice
+from domain.errors import InvalidInput
 from domain.numbering import counter_id
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
@@ -109,6 +111,10 @@ def test_no_session_keeps_the_lock_after_a_command_that_failed(
     with pytest.raises(OperationalError):
         app.create_invoice(account_id, new(), META)
     monkeypatch.undo()
+    assert free(settings, account_id)
+    # Refused after the read under the lock (no such client of this account).
+    with pytest.raises(InvalidInput):
+        app.create_invoice(account_id, replace(new(), client_id=uuid4()), META)
     assert free(settings, account_id)
     assert app.create_invoice(account_id, new(), META).number == "SI-001"
 
