@@ -3,12 +3,13 @@
 On a 2-core machine one 5-second window can run at half the speed of the next, so a
 p99 measured once per build (as `bench.throughput` does) says little about a change.
 Here both builds serve at once, each on its own throwaway database, and paced windows
-of POST /invoices over 16 accounts alternate between them, round after round, at one
-rate for both: 70% of the lower of their maxima, each measured flat out first. The
-other build's server idles meanwhile (its background passes run as they would).
+of POST /invoices over 16 accounts (or `--accounts N`: 1 is one account's queue for its
+numbers) alternate between them, round after round, at one rate for both: 70% of the
+lower of their maxima, each measured flat out first. The other build's server idles
+meanwhile (its background passes run as they would).
 
 Usage: python -m bench.write_tail --before REV [--rounds 8] [--seconds 5]
-       [--connections 32] [--workers 2] [--postgres URL]
+       [--connections 32] [--workers 2] [--accounts 16] [--postgres URL]
 REV is checked out in a temporary git worktree (removed at the end) and served from
 there; this checkout is the build after.
 """
@@ -46,8 +47,10 @@ def worktree(rev: str) -> Iterator[Path]:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
-def accounts(env: dict[str, str], port: int) -> tuple[list[dict[str, str]], list[Any]]:
-    keys = extra_keys(env, 16)
+def accounts(
+    env: dict[str, str], port: int, count: int = 16
+) -> tuple[list[dict[str, str]], list[Any]]:
+    keys = extra_keys(env, count)
     bodies = []
     for key in keys:
         client = call(port, "POST", "/api/v1/clients", key, {"name": "Bench client"})
@@ -95,7 +98,8 @@ def alternate(
             costs[name].append(((after[0] - busy) * tick_ms / done, (after[1] - switched) / done))
             paced[name].append(result)
     print("maxima: " + ", ".join(f"{name} {r:,.0f}/s" for name, r in maxima.items()))
-    print(f"POST /invoices over 16 accounts paced at {rate:,.0f}/s (70% of the lower)")
+    accounts = len(next(iter(servers.values()))[1])
+    print(f"POST /invoices over {accounts} account(s) paced at {rate:,.0f}/s (70% of the lower)")
     for name, results in paced.items():
         p99s = [r.percentile(0.99) for r in results]
         p50s = [r.percentile(0.5) for r in results]
@@ -115,6 +119,7 @@ def window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--accounts", type=int, default=16, choices=range(1, 17))
     postgres_option(parser)
 
 
@@ -122,11 +127,11 @@ def start(
     stack: ExitStack, args: argparse.Namespace, settings: dict[str, str], cwd: Path = HERE
 ) -> Server:
     """A server of the checkout at `cwd` with `settings`, on a throwaway database, and
-    its 16 accounts' keys and invoice bodies."""
+    its `--accounts` accounts' keys and invoice bodies (one client each)."""
     db_url = stack.enter_context(throwaway_database(args.postgres))
     env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4", **settings)
     port, _ = stack.enter_context(served(env, args.workers, cwd=str(cwd)))
-    return (port, *accounts(env, port))
+    return (port, *accounts(env, port, args.accounts))
 
 
 def main() -> None:
