@@ -28,7 +28,7 @@ from infrastructure.send_quota import SqlSendQuota
 from infrastructure.sessions import KeyUsage, SessionStore
 from infrastructure.settings import Settings
 from infrastructure.signing import DigestSigner
-from infrastructure.sql import PostgresDatabase, SQLiteDatabase, open_database
+from infrastructure.sql import PostgresDatabase, SQLiteDatabase, is_unavailable, open_database
 from infrastructure.webhooks import WebhookService, build_webhooks
 from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
@@ -141,7 +141,7 @@ def _build(
     views: list[View] = [AuditView(), OutboxView(), ArchivedClientsView()]
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     views.append(feed)  # written inline; following the log fills rows older than the feed
-    projector = Projector(db, app, views, inline)
+    projector = Projector(db, app, views, inline, transient=is_unavailable)
     projector.setup()
     rows = InlineViews(db, inline, app.recording, app.recorded_events, feed)
     recorder = app.recorder

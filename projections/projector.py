@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -21,6 +22,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor, SqlDatabase
+from projections import failures
 from projections.aggregate_view import AggregateView, name_of
 from projections.batch_reader import BatchReader
 from projections.collection import bulk_collection
@@ -88,9 +90,13 @@ class Projector:
         app: Application[UUID],
         views: Sequence[View],
         inline: Sequence[AggregateView] = (),
+        transient: Callable[[BaseException], bool] = lambda error: True,
     ) -> None:
         self.db = db
         self.app = app
+        # Errors after which a batch is tried again later as it is (a database that is
+        # unreachable); any other sets the event that raises it aside (failures.py).
+        self.transient = transient
         self.inline = list(inline)
         self.followers = list(views)
         self.views: list[Any] = [*self.inline, *self.followers]
@@ -101,6 +107,7 @@ class Projector:
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
                 "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
+            cur.execute(failures.CREATE)
             known = self._marks(cur)
             statements = {
                 name_of(view): view.create_statements(self.db.dialect) for view in self.views
@@ -201,13 +208,73 @@ class Projector:
         try:
             with bulk_collection() if rebuilding else nullcontext():
                 while True:
-                    last, more = self._apply_batch(views, stop, memo, reader, rebuilding)
+                    try:
+                        last, more = self._apply_batch(views, stop, memo, reader, rebuilding)
+                    except Exception as error:
+                        if rebuilding or self.transient(error):
+                            raise
+                        last, more = self._one_at_a_time(views, stop), True
                     if progress is not None and last:
                         progress(last)
                     if not more:
                         return
         finally:
             reader.close()
+
+    def _one_at_a_time(self, views: Sequence[Any], stop: int | None) -> int:
+        """A batch failed: apply its events one at a time, up to and including the first
+        that fails alone, which is set aside (failures.py). The position reached."""
+        reader = BatchReader(self.app, 1, ahead=False)
+        try:
+            for _ in range(BATCH):
+                with self.db.transaction() as cur:
+                    start = min(self._positions(cur, views).values(), default=0)
+                following = self.app.recorder.select_notifications(
+                    start=start, limit=1, stop=stop, inclusive_of_start=False
+                )
+                if not following:
+                    return start
+                seq = following[0].id
+                try:
+                    self._apply_batch(views, seq, {}, reader)
+                except Exception as error:
+                    if self.transient(error):
+                        raise
+                    self._set_aside(views, seq, error)
+                    return seq
+            return seq
+        finally:
+            reader.close()
+
+    def _set_aside(self, views: Sequence[Any], seq: int, error: BaseException) -> None:
+        """Record event `seq` as failed and move `views` past it; or, with `LIMIT` events
+        set aside already, raise `error` (the views stop at it)."""
+        names = tuple(name_of(v) for v in views)
+        with self.db.transaction(lock=locks_of(views)) as cur:
+            if failures.count(cur) >= failures.LIMIT:
+                logger.error(
+                    "event %s could not be applied to the views %s, which stop at it: "
+                    "%s events are set aside already (%s)",
+                    seq, ", ".join(names), failures.LIMIT, failures.TABLE,
+                )  # fmt: skip
+                raise error
+            failed_at = datetime.now(UTC).isoformat()
+            failures.record(cur, failures.Failure(seq, names, repr(error), failed_at))
+            for view, position in self._positions(cur, views).items():
+                if position < seq:
+                    cur.execute(
+                        "UPDATE projection_tracking SET position = ? WHERE name = ?", (seq, view)
+                    )
+        logger.error(
+            "event %s could not be applied to the views %s; it is set aside in %s and "
+            "the views go on (a rebuild applies it again)",
+            seq, ", ".join(names), failures.TABLE, exc_info=error,
+        )  # fmt: skip
+
+    def failures(self) -> list[failures.Failure]:
+        """The events set aside by the following views, oldest first."""
+        with self.db.transaction() as cur:
+            return failures.listed(cur)
 
     def _apply_batch(
         self,
@@ -304,6 +371,7 @@ class Projector:
         with self.db.transaction(lock=everything) as cur:
             run_each(cur, (s for v in self.inline for s in v.rebuilt_statements(self.db.dialect)))
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
+            failures.clear(cur, [name_of(view) for view in self.views])
         bar.finish()
 
     def follow_group(self, group: str) -> None:

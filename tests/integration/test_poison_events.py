@@ -1,0 +1,112 @@
+"""An event that the following views cannot apply no longer stops them: it is set aside
+(projection_failures), the events after it reach the audit log and the outbox of every
+account, and a rebuild applies it once the fault is gone. An unreachable database sets
+nothing aside, and a fault that fails every event stops the views after a few."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import OperationalError
+
+from application.invoices import NewInvoice
+from domain.values import LineItem
+from infrastructure.bootstrap import Services
+from projections import failures
+from projections.audit_log import AuditFilter
+from projections.audit_view import AuditView
+from tests.support import META, make_tenant
+
+LINES = (LineItem("Work", Decimal(1), Decimal(10)),)
+
+
+def invoices(services: Services, count: int) -> tuple[UUID, list[UUID]]:
+    tenant = make_tenant(services)
+    client = services.app.create_client(tenant.account_id, {"name": "C"}, META)
+    made = [
+        services.app.create_invoice(
+            tenant.account_id, NewInvoice(client_id=client.id, line_items=LINES), META
+        ).id
+        for _ in range(count)
+    ]
+    return tenant.account_id, made
+
+
+def history(services: Services, account_id: UUID, invoice_id: UUID) -> list[str]:
+    """The invoice's audit entries' actions, as GET /invoices/{id}/history lists them."""
+    where = AuditFilter(entity_id=str(invoice_id))
+    page = services.queries.audit_log(account_id, where, 50, None)
+    return [entry["action"] for entry in page.items]
+
+
+def audit_view(services: Services) -> AuditView:
+    return next(v for v in services.projector.followers if isinstance(v, AuditView))
+
+
+def fail_on(monkeypatch: pytest.MonkeyPatch, view: Any, bad: set[UUID], error: Exception) -> None:
+    """`view` raises `error` on any batch holding an event of an aggregate in `bad`."""
+    real = view.apply_batch
+
+    def apply_batch(cur: Any, batch: Any, after: int, prepared: Any) -> None:
+        if any(e.originator_id in bad and n.id > after for n, e in batch):
+            raise error
+        real(cur, batch, after, prepared)
+
+    monkeypatch.setattr(view, "apply_batch", apply_batch)
+
+
+def test_an_event_no_view_can_apply_is_set_aside_and_the_rest_go_on(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id, (first, poisoned, last) = invoices(services, 3)
+    fail_on(monkeypatch, audit_view(services), {poisoned}, ValueError("unexpected data"))
+    services.projector.catch_up()  # does not raise
+    assert services.projector.lag() == 0
+    assert history(services, account_id, first) == history(services, account_id, last)
+    assert history(services, account_id, last) != []
+    assert history(services, account_id, poisoned) == []
+    (failure,) = services.projector.failures()
+    assert "unexpected data" in failure.error
+    assert "AuditView" in ",".join(failure.views)
+    # Later events go on reaching the views.
+    services.app.update_invoice(account_id, last, {"notes": "later"}, META)
+    services.projector.catch_up()
+    assert len(history(services, account_id, last)) == 2
+    # Fixed, a rebuild applies the event set aside, and forgets it.
+    monkeypatch.undo()
+    services.projector.rebuild()
+    assert history(services, account_id, poisoned) == history(services, account_id, first)
+    assert services.projector.failures() == []
+
+
+def test_an_unreachable_database_sets_nothing_aside(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account_id, (invoice,) = invoices(services, 1)
+    down = OperationalError("could not connect to server")
+    fail_on(monkeypatch, audit_view(services), {invoice}, down)
+    with pytest.raises(OperationalError):
+        services.projector.catch_up()
+    assert services.projector.failures() == []
+    assert services.projector.lag() > 0
+    monkeypatch.undo()
+    services.projector.catch_up()
+    assert history(services, account_id, invoice) != []
+
+
+def test_a_fault_that_fails_every_event_stops_the_views_after_a_few(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(failures, "LIMIT", 2)
+    account_id, made = invoices(services, 4)
+    fail_on(monkeypatch, audit_view(services), set(made), RuntimeError("no such table"))
+    with pytest.raises(RuntimeError):
+        services.projector.catch_up()
+    assert len(services.projector.failures()) == 2
+    assert services.projector.lag() > 0  # stopped at the third, not passed over it
+    with pytest.raises(RuntimeError):  # an audit read catches up first: still stopped
+        history(services, account_id, made[3])
+    assert len(services.projector.failures()) == 2
