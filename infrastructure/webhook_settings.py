@@ -24,6 +24,7 @@ class WebhookSettings:
     claim_seconds: float = 60.0  # a worker's lease on an endpoint; outlives any attempt
     interval_seconds: float = 1.0  # between passes when there is nothing to do
     concurrency: int = 4  # endpoints served at once by one process
+    attempts_kept_days: float = 30.0  # delivery attempts older than this are deleted
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
@@ -46,4 +47,5 @@ class WebhookSettings:
             claim_seconds=max(number("CLAIM_SECONDS", cls.claim_seconds), timeout * 2 + 5),
             interval_seconds=number("INTERVAL_SECONDS", cls.interval_seconds),
             concurrency=int(number("CONCURRENCY", cls.concurrency)),
+            attempts_kept_days=number("ATTEMPTS_KEPT_DAYS", cls.attempts_kept_days),
         )

@@ -11,6 +11,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import takewhile
 from typing import Any
 from uuid import UUID
 
@@ -57,10 +58,31 @@ def iso(at: float) -> str:
     return timestamp(datetime.fromtimestamp(at, UTC))
 
 
+PRUNE_BATCH = 1_000  # attempts deleted at most per pass
+
+
 class WebhookStore:
     def __init__(self, db: SqlDatabase) -> None:
         self.db = db
         self._feed_seen = False
+
+    def prune(self, before: float, limit: int = PRUNE_BATCH) -> int:
+        """Delete the oldest delivery attempts made before `before`, at most `limit`;
+        returns how many. Only the oldest `limit` rows by seq are looked at (attempts
+        are stored in about the order they are made), so a pass costs the same whatever
+        the table's size."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "SELECT seq, attempted_at FROM webhook_attempts ORDER BY seq LIMIT ?", (limit,)
+            )
+            cutoff = iso(before)
+            old = [int(seq) for seq, _ in takewhile(lambda r: str(r[1]) < cutoff, cur.fetchall())]
+            if old:
+                cur.execute(
+                    "DELETE FROM webhook_attempts WHERE seq <= ? AND attempted_at < ?",
+                    (old[-1], cutoff),
+                )
+        return len(old)
 
     def has_feed(self) -> bool:
         """Whether the events feed's table exists yet (it is created by its own writer)."""

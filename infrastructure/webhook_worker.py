@@ -21,7 +21,7 @@ from uuid import UUID
 
 from application.ports import RateDecision
 from infrastructure.webhook_sender import WebhookSender
-from infrastructure.webhook_settings import WebhookSettings
+from infrastructure.webhook_settings import DAY, WebhookSettings
 from infrastructure.webhook_store import Lease, Pending, WebhookStore, iso
 from infrastructure.webhook_wakes import WakeFilter
 
@@ -29,6 +29,7 @@ log = logging.getLogger("experi.webhooks")
 BATCH = 50  # endpoints looked at per pass
 PER_LEASE = 20  # events one lease may deliver before others get a turn
 MARGIN = 5.0  # seconds of lease an attempt must have left beyond its timeout
+PRUNE_EVERY = 60.0  # seconds between two prunings of old attempts by one process
 
 
 class WindowLimiter(Protocol):
@@ -66,16 +67,26 @@ class WebhookWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._pruned_at = float("-inf")
 
     def run_once(self, now: float | None = None) -> int:
         """Serve every due endpoint once; returns how many attempts were made. `now`
         (tests) shifts this pass's clock; attempts are still signed with the real time."""
         offset = 0.0 if now is None else now - self.clock()
         self.wakes.refresh()
+        self.prune(self.clock() + offset)
         due = self.store.due(self.clock() + offset, BATCH)
         if self._pool is None or len(due) < 2:
             return sum(self.serve(endpoint_id, offset) for endpoint_id in due)
         return sum(self._pool.map(lambda e: self.serve(e, offset), due))
+
+    def prune(self, now: float) -> int:
+        """Delete attempts older than `attempts_kept_days`, a batch at most every
+        `PRUNE_EVERY` seconds (the deliveries list keeps that long)."""
+        if now - self._pruned_at < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        return self.store.prune(now - self.settings.attempts_kept_days * DAY)
 
     def serve(self, endpoint_id: str, offset: float = 0.0) -> int:
         """Deliver this endpoint's next events under one lease; returns the attempts made."""

@@ -378,3 +378,22 @@ def test_a_commit_of_an_account_with_an_endpoint_is_delivered_at_once(
         assert json.loads(got[0].body)["data"]["object"]["name"] == "Here"
     finally:
         services.webhooks.stop()
+
+
+def test_attempts_older_than_their_retention_are_deleted_and_newer_kept(
+    services: Services, tenant: Tenant, feed: Feed, receiver: Receiver
+) -> None:
+    endpoint = subscribe(services, tenant, receiver)
+    t0 = time.time()
+    for kind in ("client.created", "invoice.created"):
+        feed.add(tenant.account_id, kind)
+    assert deliver_all(services, t0) == 2
+    worker = services.webhooks.worker
+    worker.run_once(t0 + 29 * DAY)  # younger than 30 days: kept
+    assert len(attempts(services, endpoint)) == 2
+    later = feed.add(tenant.account_id, "invoice.sent")
+    assert deliver_all(services, t0 + 30 * DAY + 1) == 1  # the pass prunes first
+    worker.run_once(t0 + 30 * DAY + 120)
+    # The two from t0 are gone; the one made 30 days later stays (listed, paginated).
+    assert [a["event_id"] for a in attempts(services, endpoint)] == [later["id"]]
+    assert worker.prune(t0 + 30 * DAY + 180) == 0  # too soon after the last pass

@@ -166,3 +166,11 @@ def test_stored_response_text_is_at_most_a_kilobyte_and_has_no_nul() -> None:
     assert len(clean("x" * 5000, 1024)) == 1024
     assert clean("a\x00b", 1024) == "ab"
     assert len(clean("€" * 400, 1024).encode()) <= 1024
+
+
+def test_the_attempts_retention_is_read_from_the_environment() -> None:
+    assert WebhookSettings.from_env({}).attempts_kept_days == 30
+    kept = WebhookSettings.from_env({"EXPERI_WEBHOOK_ATTEMPTS_KEPT_DAYS": "7"})
+    assert kept.attempts_kept_days == 7
+    with pytest.raises(ValueError, match="EXPERI_WEBHOOK_ATTEMPTS_KEPT_DAYS"):
+        WebhookSettings.from_env({"EXPERI_WEBHOOK_ATTEMPTS_KEPT_DAYS": "0"})
