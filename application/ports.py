@@ -166,7 +166,9 @@ class PasswordHasher(Protocol):
 
 
 class SharedLocks(Protocol):
-    """A lock held across every process on one database, for as long as the block runs."""
+    """A lock across every process on one database for a block that ends with one save:
+    held from the block's first read (or its save) until that save commits, or until the
+    block ends if it never commits."""
 
     def hold(self, key: UUID) -> AbstractContextManager[None]: ...
 

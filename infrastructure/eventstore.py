@@ -97,7 +97,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
     def _held(self) -> Held | None:
         """The numbering lock this thread holds on this database (held_sessions.py)."""
         held = current()
-        return held if held is not None and held.database == self._database else None
+        return held if held is not None and held.serves(self._database) else None
 
     def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
         # An aggregate read from its events under a numbering lock (a retry) is read
@@ -161,14 +161,15 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         if held is not None:
             # On the session holding the account's numbering lock, which the script
             # gives back right after its COMMIT, in the same message.
-            held.ensure_locked()
             script.execute(unlock_sql(held.key))
         for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
             with self.save_connection(held) as conn:
                 try:
+                    if held is not None:
+                        held.ensure_locked()  # a save with no read under the lock
                     ids = self._send_prepared(conn, script, inserted)
                     if held is not None:
-                        held.sent = False  # given back after the COMMIT
+                        held.released = True
                     return ids
                 except psycopg.OperationalError as error:
                     # Chosen as a deadlock's victim (a process creating its tables at

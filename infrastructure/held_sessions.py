@@ -11,8 +11,9 @@ session that holds it (`current`): the lock is asked for in the same round trip 
 first read after it (pipelined: the server takes the lock, then reads), and given back
 in the same message as the save's COMMIT. A read or save that goes elsewhere (the event
 store's own reads, on a retry) first takes the lock alone (`ensure_locked`), so nothing
-of the counter is read before the lock is granted. Once a save has given the lock back,
-the next read or save under the same hold asks for it again.
+of the counter is read before the lock is granted. A hold ends with one save: once that
+save has given the lock back, the block's later reads (work after the commit) go to the
+pools as any other's, and never wait for the lock again.
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ class Held:
     conn: Any
     key: int
     database: tuple[str, str, str, str]  # host, port, name, schema
-    # The lock statement went to the server, and no save has given the lock back since.
-    sent: bool = False
+    sent: bool = False  # the lock statement went to the server
+    released: bool = False  # a save gave it back, right after its COMMIT
 
     def ensure_locked(self) -> None:
-        """Take the lock now if it is not asked for (a read elsewhere follows)."""
-        if not self.sent:
+        """Take the lock now if it is not asked for yet (a read elsewhere follows)."""
+        if not self.sent and not self.released:
             self.sent = True  # first: a lock taken twice would need two unlocks
             self.conn.execute(LOCK_SQL, (self.key,))
+
+    def serves(self, database: tuple[str, str, str, str]) -> bool:
+        """Whether reads and saves on `database` go on this session: until a save."""
+        return not self.released and self.database == database
 
 
 def database_of(host: str, port: object, dbname: str, schema: str) -> tuple[str, str, str, str]:

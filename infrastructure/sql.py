@@ -232,7 +232,7 @@ class PostgresDatabase:
     def _held(self) -> Held | None:
         """The lock this thread holds on this database, whose session runs its reads."""
         held = current()
-        return held if held is not None and held.database == self._database else None
+        return held if held is not None and held.serves(self._database) else None
 
     def _on_held(
         self, held: Held, sql: str, params: Sequence[Any], *, binary: bool
@@ -294,7 +294,7 @@ class PostgresDatabase:
                 with holding(held):
                     yield
             finally:
-                if held.sent:
+                if held.sent and not held.released:
                     _unlock(conn, lock)
 
     def close(self) -> None:

@@ -71,7 +71,9 @@ class WebhookStore:
         returns how many. Only the oldest `limit` rows by seq are looked at (attempts
         are stored in about the order they are made), so a pass costs the same whatever
         the table's size."""
-        with self.db.transaction() as cur:
+        # A writer's lock from the start (SQLite's BEGIN IMMEDIATE waits for it, where
+        # upgrading a read to a write fails at once); one process prunes at a time.
+        with self.db.transaction(lock="webhook-prune") as cur:
             cur.execute(
                 "SELECT seq, attempted_at FROM webhook_attempts ORDER BY seq LIMIT ?", (limit,)
             )

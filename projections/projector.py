@@ -69,6 +69,10 @@ def _tables_of(view: Any) -> set[str]:
     return {*getattr(view, "tables", ()), *([main] if isinstance(main, str) else [])}
 
 
+def _inline(view: Any) -> bool:
+    return isinstance(view, AggregateView)
+
+
 def run_each(cur: SqlCursor, statements: Iterable[str]) -> None:
     for statement in statements:
         cur.execute(statement)
@@ -211,9 +215,15 @@ class Projector:
                     try:
                         last, more = self._apply_batch(views, stop, memo, reader, rebuilding)
                     except Exception as error:
-                        if rebuilding or self.transient(error):
+                        # Inline rows are never passed over: each holds its aggregate's
+                        # every event, which later events' rows build on.
+                        if rebuilding or self.transient(error) or any(map(_inline, views)):
                             raise
-                        last, more = self._one_at_a_time(views, stop), True
+                        memo.clear()
+                        reached = self._one_at_a_time(views, stop)
+                        if reached is None:  # no event to blame: not an event's fault
+                            raise
+                        last, more = reached, True
                     if progress is not None and last:
                         progress(last)
                     if not more:
@@ -221,10 +231,12 @@ class Projector:
         finally:
             reader.close()
 
-    def _one_at_a_time(self, views: Sequence[Any], stop: int | None) -> int:
+    def _one_at_a_time(self, views: Sequence[Any], stop: int | None) -> int | None:
         """A batch failed: apply its events one at a time, up to and including the first
-        that fails alone, which is set aside (failures.py). The position reached."""
+        that fails, which each view then tries alone; it is set aside for those that
+        fail (failures.py). The position reached; None if no event followed."""
         reader = BatchReader(self.app, 1, ahead=False)
+        reached = None
         try:
             for _ in range(BATCH):
                 with self.db.transaction() as cur:
@@ -233,42 +245,57 @@ class Projector:
                     start=start, limit=1, stop=stop, inclusive_of_start=False
                 )
                 if not following:
-                    return start
-                seq = following[0].id
+                    return reached
+                reached = seq = following[0].id
                 try:
                     self._apply_batch(views, seq, {}, reader)
                 except Exception as error:
                     if self.transient(error):
                         raise
-                    self._set_aside(views, seq, error)
+                    self._each_alone(views, seq, reader)
                     return seq
-            return seq
+            return reached
         finally:
             reader.close()
 
+    def _each_alone(self, views: Sequence[Any], seq: int, reader: BatchReader) -> None:
+        """Event `seq` to each view in its own transaction, in order; set aside for the
+        views that fail it, so that the others (the outbox, say) still have it."""
+        failed: list[tuple[Any, BaseException]] = []
+        for view in views:
+            try:
+                self._apply_batch([view], seq, {}, reader)
+            except Exception as error:
+                if self.transient(error):
+                    raise
+                failed.append((view, error))
+        if failed:
+            self._set_aside([v for v, _ in failed], seq, failed[0][1])
+
     def _set_aside(self, views: Sequence[Any], seq: int, error: BaseException) -> None:
-        """Record event `seq` as failed and move `views` past it; or, with `LIMIT` events
-        set aside already, raise `error` (the views stop at it)."""
-        names = tuple(name_of(v) for v in views)
+        """Record event `seq` as failed by `views` and move them past it; or, with `LIMIT`
+        events set aside already, raise `error` (the views stop at it)."""
         with self.db.transaction(lock=locks_of(views)) as cur:
+            behind = [n for n, at in self._positions(cur, views).items() if at < seq]
+            if not behind:
+                return  # another process got past it meanwhile
             if failures.count(cur) >= failures.LIMIT:
                 logger.error(
                     "event %s could not be applied to the views %s, which stop at it: "
                     "%s events are set aside already (%s)",
-                    seq, ", ".join(names), failures.LIMIT, failures.TABLE,
+                    seq, ", ".join(behind), failures.LIMIT, failures.TABLE,
                 )  # fmt: skip
                 raise error
             failed_at = datetime.now(UTC).isoformat()
-            failures.record(cur, failures.Failure(seq, names, repr(error), failed_at))
-            for view, position in self._positions(cur, views).items():
-                if position < seq:
-                    cur.execute(
-                        "UPDATE projection_tracking SET position = ? WHERE name = ?", (seq, view)
-                    )
+            failures.record(cur, failures.Failure(seq, tuple(behind), repr(error), failed_at))
+            for name in behind:
+                cur.execute(
+                    "UPDATE projection_tracking SET position = ? WHERE name = ?", (seq, name)
+                )
         logger.error(
             "event %s could not be applied to the views %s; it is set aside in %s and "
-            "the views go on (a rebuild applies it again)",
-            seq, ", ".join(names), failures.TABLE, exc_info=error,
+            "they go on (a rebuild applies it again)",
+            seq, ", ".join(behind), failures.TABLE, exc_info=error,
         )  # fmt: skip
 
     def failures(self) -> list[failures.Failure]:

@@ -60,13 +60,23 @@ def test_the_lock_is_held_from_the_counter_read_and_given_back_by_the_commit(
         seen.append(("number worked out", free(settings, account_id)))
         saved = real_save(*objs, **kwargs)
         seen.append(("invoice stored", free(settings, account_id)))
+        app.invoice_counter(account_id)  # work after the commit reads without the lock
+        seen.append(("read after the commit", free(settings, account_id)))
         return saved
 
     monkeypatch.setattr(app, "save", save)
     first = app.create_invoice(account_id, new(), META)
     second = app.create_invoice(account_id, new(), META)
     # Still inside the command (its process lock held), other processes may number.
-    assert seen == [("number worked out", False), ("invoice stored", True)] * 2
+    assert (
+        seen
+        == [
+            ("number worked out", False),
+            ("invoice stored", True),
+            ("read after the commit", True),
+        ]
+        * 2
+    )
     assert (first.number, second.number) == ("SI-001", "SI-002")
     assert free(settings, account_id)
 
