@@ -152,6 +152,8 @@ def _build(
     app.on_saved(rows.saved)  # a kept state follows its aggregate's commits
     if isinstance(db, PostgresDatabase):
         app.shared_locks = db
+        if isinstance(recorder, InlinePostgresRecorder):
+            recorder.shared_locks = db
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys, feed)
     # Shared limits need a shared store; the embedded default limits API keys per process.

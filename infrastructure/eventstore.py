@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
-from infrastructure.held_sessions import Held, current, database_of, unlock_sql
+from infrastructure.held_sessions import Held, current, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
@@ -66,6 +66,9 @@ ROLLED_BACK_ATTEMPTS = 5
 
 class InlinePostgresRecorder(PostgresApplicationRecorder):
     inline: InlineWriter | None = None
+    # The database whose numbering locks this store's saves and reads follow onto the
+    # lock's session (held_sessions.py); set by the composition root.
+    shared_locks: object | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,16 +91,11 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
             f"(SELECT notification_id FROM {events} "
             "WHERE originator_id = ? AND originator_version = ?)"
         )
-        given = self.datastore.pool.kwargs
-        at: dict[str, Any] = dict((given() if callable(given) else given) or {})
-        self._database = database_of(
-            str(at.get("host")), at.get("port"), str(at.get("dbname")), self.datastore.schema
-        )
 
     def _held(self) -> Held | None:
         """The numbering lock this thread holds on this database (held_sessions.py)."""
         held = current()
-        return held if held is not None and held.serves(self._database) else None
+        return held if held is not None and held.serves(self.shared_locks) else None
 
     def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
         # An aggregate read from its events under a numbering lock (a retry) is read

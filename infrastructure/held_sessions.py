@@ -35,11 +35,12 @@ def unlock_sql(key: int) -> str:
 @dataclass
 class Held:
     """A session advisory lock: the connection that holds (or will hold) it, its key,
-    and the database it belongs to (`database_of`)."""
+    and the database object that took it (whose reads, and whose store's saves, go on
+    its session)."""
 
     conn: Any
     key: int
-    database: tuple[str, str, str, str]  # host, port, name, schema
+    owner: object
     sent: bool = False  # the lock statement went to the server
     released: bool = False  # a save gave it back, right after its COMMIT
 
@@ -49,13 +50,9 @@ class Held:
             self.sent = True  # first: a lock taken twice would need two unlocks
             self.conn.execute(LOCK_SQL, (self.key,))
 
-    def serves(self, database: tuple[str, str, str, str]) -> bool:
-        """Whether reads and saves on `database` go on this session: until a save."""
-        return not self.released and self.database == database
-
-
-def database_of(host: str, port: object, dbname: str, schema: str) -> tuple[str, str, str, str]:
-    return (host, str(port), dbname, schema.strip() or "public")
+    def serves(self, owner: object) -> bool:
+        """Whether `owner`'s reads and saves go on this session: until a save."""
+        return not self.released and self.owner is owner
 
 
 _local = threading.local()

@@ -19,14 +19,7 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.async_reads import AsyncReads
-from infrastructure.held_sessions import (
-    LOCK_SQL,
-    Held,
-    current,
-    database_of,
-    holding,
-    unlock_sql,
-)
+from infrastructure.held_sessions import LOCK_SQL, Held, current, holding, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.settings import PostgresParams, Settings
 
@@ -183,7 +176,6 @@ class PostgresDatabase:
         statement_size: int = 5,
     ) -> None:
         self.params = params
-        self._database = database_of(params.host, params.port, params.dbname, params.schema)
         self.pool = ConnectionPool(
             params.conninfo(), min_size=1, max_size=max_size, open=True, timeout=30
         )
@@ -232,7 +224,7 @@ class PostgresDatabase:
     def _held(self) -> Held | None:
         """The lock this thread holds on this database, whose session runs its reads."""
         held = current()
-        return held if held is not None and held.serves(self._database) else None
+        return held if held is not None and held.serves(self) else None
 
     def _on_held(
         self, held: Held, sql: str, params: Sequence[Any], *, binary: bool
@@ -273,7 +265,7 @@ class PostgresDatabase:
         """One process at a time creates the tables and sets up the store: concurrent
         CREATE TABLE IF NOT EXISTS of one new table, or CREATE OR REPLACE FUNCTION,
         fail ("tuple concurrently updated", a duplicate pg_type key)."""
-        lock = int.from_bytes(STARTUP_LOCK.bytes[:8], "big", signed=True)
+        lock = _lock_key(STARTUP_LOCK)
         with live(self.lock_pool) as conn:
             conn.execute(LOCK_SQL, (lock,))
             try:
@@ -287,9 +279,9 @@ class PostgresDatabase:
         (the SharedLocks port): writers of one hot aggregate queue on it in turn. The
         block's reads and save go on the session holding it, which asks for the lock
         with the first of them and gives it back with the save (held_sessions.py)."""
-        lock = int.from_bytes(key.bytes[:8], "big", signed=True)
+        lock = _lock_key(key)
         with live(self.lock_pool) as conn:
-            held = Held(conn, lock, self._database)
+            held = Held(conn, lock, self)
             try:
                 with holding(held):
                     yield
@@ -301,6 +293,11 @@ class PostgresDatabase:
         self.pool.close()
         self.autocommit_pool.close()
         self.lock_pool.close()
+
+
+def _lock_key(key: UUID) -> int:
+    """A session advisory lock's key for `key`: its first 8 bytes, signed."""
+    return int.from_bytes(key.bytes[:8], "big", signed=True)
 
 
 def _unlock(conn: Any, lock: int) -> None:

@@ -74,11 +74,12 @@ class WebhookWorker:
         (tests) shifts this pass's clock; attempts are still signed with the real time."""
         offset = 0.0 if now is None else now - self.clock()
         self.wakes.refresh()
+        at = self.clock() + offset
         try:
-            self.prune(self.clock() + offset)
+            self.prune(at)
         except Exception:  # the deliveries go on; the next pruning tries again
             log.warning("old webhook attempts could not be deleted", exc_info=True)
-        due = self.store.due(self.clock() + offset, BATCH)
+        due = self.store.due(at, BATCH)
         if self._pool is None or len(due) < 2:
             return sum(self.serve(endpoint_id, offset) for endpoint_id in due)
         return sum(self._pool.map(lambda e: self.serve(e, offset), due))

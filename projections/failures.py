@@ -14,7 +14,6 @@ the next one that fails, as they did before, rather than pass over everything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from application.ports import SqlCursor
@@ -57,8 +56,6 @@ def listed(cur: SqlCursor) -> list[Failure]:
     ]
 
 
-def clear(cur: SqlCursor, views: Sequence[str]) -> None:
-    """Forget the failures of `views` (a rebuild applied every event to them again)."""
-    for failure in listed(cur):
-        if set(failure.views) <= set(views):
-            cur.execute(f"DELETE FROM {TABLE} WHERE seq = ?", (failure.seq,))
+def clear(cur: SqlCursor) -> None:
+    """Forget them all (a rebuild applied every event to every view again)."""
+    cur.execute(f"DELETE FROM {TABLE}")

@@ -398,7 +398,7 @@ class Projector:
         with self.db.transaction(lock=everything) as cur:
             run_each(cur, (s for v in self.inline for s in v.rebuilt_statements(self.db.dialect)))
             cur.execute("DELETE FROM projection_tracking WHERE name = ?", (REBUILDING,))
-            failures.clear(cur, [name_of(view) for view in self.views])
+            failures.clear(cur)
         bar.finish()
 
     def follow_group(self, group: str) -> None:
