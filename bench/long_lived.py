@@ -28,6 +28,8 @@ from datetime import timedelta
 from decimal import Decimal
 from uuid import UUID
 
+import psycopg
+
 from api.services import build_services
 from application.invoices import NewInvoice
 from bench.seed import META, Seeded, add_payments, seed_account, seed_invoices
@@ -136,6 +138,16 @@ def main() -> None:
         for name in ("payment", "edit of a DRAFT", "GET by id, paid", "GET by id, edited"):
             ratio = medians[f"{name}: long-lived"] / medians[f"{name}: new"]
             print(f"  {name:<32} long-lived / new {ratio:5.2f}")
+        with psycopg.connect(db_url) as conn:
+            rows, text = conn.execute(
+                "SELECT COUNT(*), SUM(octet_length(body)) FROM view_events WHERE entity_id = %s",
+                (str(long_paid),),
+            ).fetchone() or (0, 0)
+            stored = conn.execute("SELECT pg_total_relation_size('view_events')").fetchone()
+        print(
+            f"  feed of the paid one: {rows:,} rows, {int(text or 0) / 1e6:.1f} MB of text; "
+            f"the feed table {int(stored[0] if stored else 0) / 1e6:.1f} MB on disk"
+        )
 
 
 def note(k: int) -> bytes:

@@ -182,5 +182,5 @@ def _build(
         sessions=SessionStore(db),
         key_usage=key_usage,
         signer=DigestSigner(db),
-        webhooks=build_webhooks(settings.webhooks, app, db, endpoints, shared_limiter),
+        webhooks=build_webhooks(settings.webhooks, app, db, endpoints, shared_limiter, feed),
     )

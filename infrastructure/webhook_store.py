@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import takewhile
@@ -21,6 +22,8 @@ from infrastructure.webhook_sender import Outcome
 from projections.stored_time import timestamp
 
 FEED = "view_events"
+# An account's stored feed bodies, as the API gives them (EventsFeed.bodies).
+Bodies = Callable[[SqlDatabase, str, Sequence[str]], list[bytes]]
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,9 @@ PRUNE_BATCH = 1_000  # attempts deleted at most per pass
 
 
 class WebhookStore:
-    def __init__(self, db: SqlDatabase) -> None:
+    def __init__(self, db: SqlDatabase, bodies: Bodies) -> None:
         self.db = db
+        self.bodies = bodies  # stored feed bodies as sent (EventsFeed.bodies)
         self._feed_seen = False
 
     def prune(self, before: float, limit: int = PRUNE_BATCH) -> int:
@@ -159,7 +163,10 @@ class WebhookStore:
             sql += f" AND type IN ({', '.join('?' for _ in types)})"
             params += list(types)
         row = self.db.statement(sql + " ORDER BY seq LIMIT 1", params)
-        return None if row is None else Pending(int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+        if row is None:
+            return None
+        (body,) = self.bodies(self.db, lease.account_id, [str(row[3])])
+        return Pending(int(row[0]), str(row[1]), str(row[2]), body.decode())
 
     def pass_over(self, lease: Lease) -> Lease | None:
         """Move the cursor past events the endpoint does not receive (none is pending)."""

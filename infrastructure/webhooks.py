@@ -12,6 +12,7 @@ from infrastructure.webhook_settings import WebhookSettings
 from infrastructure.webhook_store import WebhookStore
 from infrastructure.webhook_targets import TargetPolicy
 from infrastructure.webhook_worker import WebhookWorker
+from projections.events_feed import EventsFeed
 from projections.webhook_rows import WebhookEndpointsView, attempts_page
 
 
@@ -53,9 +54,10 @@ def build_webhooks(
     db: SqlDatabase,
     view: WebhookEndpointsView,
     limiter: Any,
+    feed: EventsFeed,
 ) -> WebhookService:
     targets = TargetPolicy(allow_private=settings.allow_private)
-    store = WebhookStore(db)
+    store = WebhookStore(db, feed.bodies)
     app.webhook_allow_http = settings.allow_http
     app.webhook_addresses = targets
     app.event_feed = store

@@ -21,12 +21,12 @@ from eventsourcing.persistence import Notification
 
 from application.ports import Page, SqlCursor, SqlDatabase
 from domain.invoice import Invoice
-from projections import cursors
+from projections import cursors, feed_payments
 from projections.aggregate_view import Seq
 from projections.audit_batch import insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
-from projections.invoices_view import as_of_day
+from projections.invoices_view import InvoicesView, as_of_day
 from projections.plans import run_plan
 from projections.stored_time import timestamp
 
@@ -67,9 +67,23 @@ class EventsFeed:
     tables: Sequence[str] = ()  # facts: a rebuild keeps them
     dialect = "sqlite"  # set by create_statements: batched inserts differ by database
 
-    def __init__(self, shapes: Mapping[type, Shape], state_at: Callable[[UUID, int], Any]):
+    def __init__(
+        self,
+        shapes: Mapping[type, Shape],
+        state_at: Callable[[UUID, int], Any],
+        invoices_table: str = InvoicesView.table,
+    ):
         self.shapes = shapes  # aggregate class -> its document
         self.state_at = state_at  # the aggregate as it stood at a version (backfill only)
+        # Invoices with many payments keep them in their own row only (feed_payments.py).
+        self.payments = feed_payments.FeedPayments(invoices_table, self._document_at)
+
+    def _document_at(self, invoice_id: UUID, version: int) -> bytes:
+        return self.shapes[Invoice](self.state_at(invoice_id, version))
+
+    def bodies(self, db: SqlDatabase, account_id: str, texts: Sequence[str]) -> list[bytes]:
+        """Stored bodies of one account's rows as the API gives them."""
+        return self.payments.bodies(db, account_id, texts)
 
     def create_statements(self, dialect: str) -> list[str]:
         self.dialect = dialect
@@ -95,9 +109,12 @@ class EventsFeed:
         kind = event_type(event, after)
         created = timestamp(event.timestamp)
         entity_type = snake(aggregate_name(event))
+        elided = None
         if isinstance(after, Invoice):  # overdue as of the change
             day = event.timestamp.astimezone(UTC).date()
             document = as_of_day(document, after.status, after.due_date.isoformat(), day)
+            elided = feed_payments.elide(document, len(after.payments))
+            document = elided.document if elided else document
         body = _ENCODER.encode(
             {
                 "id": ident,
@@ -115,7 +132,11 @@ class EventsFeed:
             }
         )
         account = str(after.account_id)
-        return (ident, account, kind, created, entity_type, entity_id, body.decode())
+        if elided is not None:  # its payments are read from the invoice's row
+            text = feed_payments.marked(body, elided, event.originator_version, entity_id)
+        else:
+            text = body.decode()
+        return (ident, account, kind, created, entity_type, entity_id, text)
 
     def insert(self, cur: SqlCursor, dialect: str, rows: Sequence[tuple[Any, ...]]) -> None:
         insert_rows(cur, dialect, self.table, COLUMNS, rows, "ON CONFLICT (seq) DO NOTHING")
@@ -186,7 +207,8 @@ class EventsFeed:
         )
         # A follower keeps the cursor after the last event even when it is caught up.
         after = cursors.encode("events", rows[-1][1]) if rows else cursor
-        return Page([str(r[0]).encode() for r in rows], after, has_more=next_cursor is not None)
+        bodies = self.bodies(db, str(account_id), [str(r[0]) for r in rows])
+        return Page(bodies, after, has_more=next_cursor is not None)
 
     def count(
         self, db: SqlDatabase, account_id: UUID, where: FeedFilter, cursor: str | None
@@ -240,4 +262,5 @@ class EventsFeed:
         )
         if row is None:
             return None
-        return bytes(msgspec.json.decode(str(row[0]), type=_Event).data.object)
+        (body,) = self.bodies(db, str(account_id), [str(row[0])])
+        return bytes(msgspec.json.decode(body, type=_Event).data.object)

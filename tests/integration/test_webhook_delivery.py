@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -21,8 +22,10 @@ from infrastructure.settings import Settings
 from infrastructure.webhook_settings import DAY, WebhookSettings
 from infrastructure.webhook_targets import TargetPolicy
 from projections.audit_log import AuditFilter
+from tests.integration.test_feed_payments import PAYMENTS, paid_invoice
+from tests.integration.test_feed_payments import feed as feed_bodies
 from tests.integration.webhook_feed import Feed
-from tests.support import META, Tenant, make_tenant
+from tests.support import META, FakeClock, Tenant, make_tenant
 from tests.webhook_receiver import Received, Receiver
 
 FAST = WebhookSettings(
@@ -360,6 +363,23 @@ def test_bodies_are_sent_as_stored(
     deliver_all(services)
     assert json.loads(receiver.received[0].body)["data"]["object"]["note"] == "ünïcödé €"
     assert receiver.received[0].body.decode("utf-8") == event["raw"]
+
+
+def test_a_payment_on_an_invoice_with_many_payments_sends_every_payment(
+    services: Services, tenant: Tenant, receiver: Receiver, clock: FakeClock
+) -> None:
+    """Its feed row holds no payment (feed_payments.py): the body sent lists them all,
+    as the events feed gives it, and its signature is over exactly those bytes."""
+    invoice_id = paid_invoice(services, tenant, clock)
+    subscribe(services, tenant, receiver, ("invoice.partially_paid",))
+    services.app.record_payment(tenant.account_id, invoice_id, Decimal(1), None, None, None, META)
+    assert deliver_all(services) == 1
+    [got] = receiver.wait_for(1)
+    assert got.verified
+    payments = json.loads(got.body)["data"]["object"]["payments"]
+    assert len(payments) == PAYMENTS + 1
+    assert [p["reference"] for p in payments[:PAYMENTS]] == [f"TXN-{n}" for n in range(PAYMENTS)]
+    assert got.body == feed_bodies(services, tenant, invoice_id)[-1]
 
 
 def test_a_commit_of_an_account_with_an_endpoint_is_delivered_at_once(
