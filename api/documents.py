@@ -109,6 +109,9 @@ class ApiDocuments:
         _SHAPED.put(invoice, document)
         return document
 
+    def past_invoice(self, invoice: Any) -> bytes:
+        return encode(render.invoice(invoice, date.min))
+
     def client(self, client: Any) -> bytes:
         return encode(render.client(client))
 

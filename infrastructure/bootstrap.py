@@ -132,7 +132,11 @@ def _build(
         Invoice: documents.invoice,
         RecurringInvoice: documents.recurring,
     }
-    feed = EventsFeed(shapes, lambda ident, version: app.repository.get(ident, version=version))
+    feed = EventsFeed(
+        shapes,
+        lambda ident, version: app.repository.get(ident, version=version),
+        lambda ident, version: documents.past_invoice(app.repository.get(ident, version=version)),
+    )
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     # Written with the events (inline); the others follow the event log.
     inline = [clients, invoices, recurring, accounts, keys]

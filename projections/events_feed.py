@@ -5,7 +5,8 @@ Rows are written with the events (inline), so the feed, webhooks and as-of reads
 change as soon as its response does. Like the audit chain, a row is a fact: it is
 written once and never changed, and a rebuild does not delete it. Events stored before
 the feed existed get their rows when the projector follows the log (`apply_batch`),
-from the aggregate as it stood at that version.
+from the aggregate as it stood at that version. An invoice's rows from its 16th
+payment on hold it without its payments, which reads put back (feed_payments.py).
 """
 
 from __future__ import annotations
@@ -71,15 +72,14 @@ class EventsFeed:
         self,
         shapes: Mapping[type, Shape],
         state_at: Callable[[UUID, int], Any],
+        invoice_at: Callable[[UUID, int], bytes],
         invoices_table: str = InvoicesView.table,
     ):
         self.shapes = shapes  # aggregate class -> its document
-        self.state_at = state_at  # the aggregate as it stood at a version (backfill only)
-        # Invoices with many payments keep them in their own row only (feed_payments.py).
-        self.payments = feed_payments.FeedPayments(invoices_table, self._document_at)
-
-    def _document_at(self, invoice_id: UUID, version: int) -> bytes:
-        return self.shapes[Invoice](self.state_at(invoice_id, version))
+        self.state_at = state_at  # the aggregate as it stood at a version (backfill)
+        # Invoices with many payments keep them in their own row only (feed_payments.py);
+        # `invoice_at` (an invoice's document at a version) serves when that row cannot.
+        self.payments = feed_payments.FeedPayments(invoices_table, invoice_at)
 
     def bodies(self, db: SqlDatabase, account_id: str, texts: Sequence[str]) -> list[bytes]:
         """Stored bodies of one account's rows as the API gives them."""

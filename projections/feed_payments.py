@@ -12,11 +12,13 @@ so its first k payments are the same whenever they are read: they are taken from
 invoice's current row (one read per invoice in a page). Should that row not hold them
 (a rebuild refilling the rows), they come from the invoice at that version in the event
 store. Rows stored whole (fewer payments, or written before this) are read as they are.
+The payments put back are rendered as the invoice's row renders them: a later change
+to how a payment is rendered would show in older events too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -99,11 +101,7 @@ def payments_of(document: bytes) -> list[msgspec.Raw]:
 class FeedPayments:
     """Puts the payments back into stored feed bodies."""
 
-    def __init__(
-        self,
-        table: str,
-        document_at: Callable[[UUID, int], bytes],
-    ) -> None:
+    def __init__(self, table: str, document_at: Callable[[UUID, int], bytes]) -> None:
         self.table = table  # the invoices' rows, with their current documents
         self.document_at = document_at  # an invoice's document at a version (fallback)
 
@@ -111,18 +109,28 @@ class FeedPayments:
         """The feed bodies, whole, of these stored texts (all of one account)."""
         texts = list(texts)
         marks = [parse(text) for text in texts]
-        wanted = {m.invoice_id for m in marks if m is not None}
-        if not wanted:
+        needed: dict[str, Mark] = {}  # per invoice, the mark with the most payments
+        for mark in marks:
+            if mark is not None and mark.count > getattr(needed.get(mark.invoice_id), "count", 0):
+                needed[mark.invoice_id] = mark
+        if not needed:
             return [text.encode() for text in texts]
-        current = self._current(db, account_id, wanted)
+        payments = self._current(db, account_id, needed)
+        for invoice_id, mark in needed.items():
+            if len(payments.get(invoice_id, ())) < mark.count:
+                # No row, or one behind (a rebuild refilling it): once per invoice, from
+                # the event store, at the latest version a row here needs.
+                document = self.document_at(UUID(invoice_id), mark.version)
+                payments[invoice_id] = payments_of(document)
         return [
-            text.encode() if mark is None else self._whole(mark, current)
+            text.encode() if mark is None else splice(mark, payments[mark.invoice_id])
             for text, mark in zip(texts, marks, strict=True)
         ]
 
     def _current(
         self, db: SqlDatabase, account_id: str, ids: Iterable[str]
     ) -> dict[str, list[msgspec.Raw]]:
+        """Each invoice's payments from its row, selected by (account, id)."""
         ids = sorted(ids)
         rows = db.rows(
             f"SELECT id, document FROM {self.table} WHERE account_id = ? "
@@ -130,10 +138,3 @@ class FeedPayments:
             [account_id, *ids],
         )
         return {str(row[0]): payments_of(bytes(row[1])) for row in rows}
-
-    def _whole(self, mark: Mark, current: Mapping[str, Sequence[msgspec.Raw]]) -> bytes:
-        payments: Sequence[Any] | None = current.get(mark.invoice_id)
-        if payments is None or len(payments) < mark.count:
-            document = self.document_at(UUID(mark.invoice_id), mark.version)
-            payments = payments_of(document)
-        return splice(mark, payments)

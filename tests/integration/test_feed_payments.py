@@ -62,10 +62,20 @@ def whole_bodies(
     return rows
 
 
+def from_rows_only(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any read that would take the payments from the event store."""
+
+    def replay(*_: Any) -> bytes:
+        raise AssertionError("the invoice's row should have given the payments")
+
+    monkeypatch.setattr(services.queries.feed.payments, "document_at", replay)
+
+
 def test_each_payment_event_carries_every_payment_the_invoice_then_had(
     services: Services, tenant: Tenant, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     invoice_id = paid_invoice(services, tenant, clock)
+    from_rows_only(services, monkeypatch)
     bodies = feed(services, tenant, invoice_id)
     assert len(bodies) == 1 + PAYMENTS
     assert bodies == whole_bodies(services, invoice_id, monkeypatch)  # byte for byte
@@ -135,7 +145,17 @@ def test_when_the_invoice_row_cannot_give_them_they_come_from_the_event_store(
                 "UPDATE view_invoices SET account_id = ?, document = ? WHERE id = ?",
                 (str(uuid4()), altered.encode(), str(invoice_id)),
             )
+    payments = services.queries.feed.payments
+    replays = []
+
+    def replay(ident: UUID, version: int) -> bytes:
+        replays.append(version)
+        return document_at(ident, version)
+
+    document_at = payments.document_at
+    monkeypatch.setattr(payments, "document_at", replay)
     assert feed(services, tenant, invoice_id) == expected
+    assert replays == [1 + PAYMENTS]  # once for the page, at its latest version
 
 
 def test_rows_stored_whole_are_read_as_they_are(

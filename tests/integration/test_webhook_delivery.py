@@ -22,7 +22,7 @@ from infrastructure.settings import Settings
 from infrastructure.webhook_settings import DAY, WebhookSettings
 from infrastructure.webhook_targets import TargetPolicy
 from projections.audit_log import AuditFilter
-from tests.integration.test_feed_payments import PAYMENTS, paid_invoice
+from tests.integration.test_feed_payments import PAYMENTS, from_rows_only, paid_invoice
 from tests.integration.test_feed_payments import feed as feed_bodies
 from tests.integration.webhook_feed import Feed
 from tests.support import META, FakeClock, Tenant, make_tenant
@@ -366,11 +366,16 @@ def test_bodies_are_sent_as_stored(
 
 
 def test_a_payment_on_an_invoice_with_many_payments_sends_every_payment(
-    services: Services, tenant: Tenant, receiver: Receiver, clock: FakeClock
+    services: Services,
+    tenant: Tenant,
+    receiver: Receiver,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Its feed row holds no payment (feed_payments.py): the body sent lists them all,
     as the events feed gives it, and its signature is over exactly those bytes."""
     invoice_id = paid_invoice(services, tenant, clock)
+    from_rows_only(services, monkeypatch)
     subscribe(services, tenant, receiver, ("invoice.partially_paid",))
     services.app.record_payment(tenant.account_id, invoice_id, Decimal(1), None, None, None, META)
     assert deliver_all(services) == 1
