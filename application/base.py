@@ -195,9 +195,12 @@ class ExperiBase(Application[UUID]):
     def _snapshot_saved(self, processing_event: Any) -> None:
         """Snapshot each aggregate whose version reached its interval: from the object
         just saved when the snapshot's version is its own (the state a replay would
-        give, with no read and no replay), else from the store as the library does."""
+        give, with no read and no replay), else from the store at that version.
+        Always of `snapshot_class` (domain/snapshots.py), which gives tuples back as
+        tuples: the library's own (every aggregate's `Snapshot`) gives lists."""
         intervals = self.snapshotting_intervals or {}
-        if self.snapshots is None or not intervals:
+        snapshot_class = self.snapshot_class
+        if self.snapshots is None or not intervals or snapshot_class is None:
             return
         taken = []
         for event in processing_event.events:
@@ -205,11 +208,11 @@ class ExperiBase(Application[UUID]):
             interval = intervals.get(type(aggregate))
             if interval is None or event.originator_version % interval:
                 continue
-            if aggregate.version == event.originator_version:
-                snapshot_class: Any = getattr(type(aggregate), "Snapshot", self.snapshot_class)
-                taken.append(snapshot_class.take(aggregate))
-            else:
-                self.take_snapshot(event.originator_id, event.originator_version)
+            if aggregate.version != event.originator_version:
+                aggregate = self.repository.get(
+                    event.originator_id, version=event.originator_version
+                )
+            taken.append(snapshot_class.take(aggregate))
         if taken:
             self.snapshots.put(taken)
 

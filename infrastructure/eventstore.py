@@ -24,6 +24,7 @@ from infrastructure.idle_drops import live
 from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
 from infrastructure.settings import Settings
+from infrastructure.snapshot_recorder import ExperiPostgresFactory
 
 
 class InlineWriter(Protocol):
@@ -336,7 +337,7 @@ def event_store_env(settings: Settings) -> dict[str, str]:
         }
     pg = settings.postgres
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": get_topic(ExperiPostgresFactory),
         "POSTGRES_DBNAME": pg.dbname,
         "POSTGRES_HOST": pg.host,
         "POSTGRES_PORT": str(pg.port),

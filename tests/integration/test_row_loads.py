@@ -87,3 +87,43 @@ def test_a_snapshot_taken_after_a_save_holds_what_a_replay_gives(services: Servi
     replayed = project_aggregate(None, app.events.get(counter_id(tenant.account_id)))
     assert replayed is not None and from_snapshot.version == replayed.version == every
     assert vars(from_snapshot) == vars(replayed)
+
+
+def test_snapshots_of_large_invoices_saved_together_load_as_replayed(
+    services: Services,
+) -> None:
+    """Two invoices reaching their snapshot interval in one save (each with 49 payments,
+    some texts not ASCII): both snapshots are stored, and each loads as a replay."""
+    from uuid import uuid4
+
+    from eventsourcing.application import project_aggregate
+
+    from application.app import SNAPSHOT_EVERY
+    from domain.invoice import Invoice
+
+    tenant = make_tenant(services)
+    app = services.app
+    client = app.create_client(tenant.account_id, {"name": "C"}, META)
+    counter = app.invoice_counter(tenant.account_id)
+    now = app.clock.now()
+    invoices = []
+    for n in range(2):
+        invoice_id = uuid4()
+        invoice = Invoice(
+            id=invoice_id, account_id=tenant.account_id, number=f"SI-{n}",
+            client_id=client.id, issue_date=now.date(), due_date=now.date(),
+            currency="GBP", tax_name=None, tax_rate=Decimal(0), line_items=LINES,
+            notes="Über €", status="SENT", recurring_invoice_id=None, at=now, meta=META,
+        )  # fmt: skip
+        counter.take_next(invoice_id)
+        for k in range(SNAPSHOT_EVERY[Invoice] - 1):
+            invoice.record_payment(uuid4(), Decimal("0.01"), now.date(), "Wire", f"ref ✓ {k}", now, META)  # fmt: skip
+        invoices.append(invoice)
+    app.save(counter, *invoices)
+    for invoice in invoices:
+        snapshots = list(app.snapshots.get(invoice.id))  # type: ignore[union-attr]
+        assert [s.originator_version for s in snapshots] == [SNAPSHOT_EVERY[Invoice]]
+        from_snapshot = app.repository.get(invoice.id)
+        replayed = project_aggregate(None, app.events.get(invoice.id))
+        assert vars(from_snapshot) == vars(replayed)
+        assert len(from_snapshot.payments) == SNAPSHOT_EVERY[Invoice] - 1

@@ -1,0 +1,47 @@
+"""Snapshots stored on PostgreSQL with their states sent as binary parameters.
+
+The library inserts stored events as an array of a composite type, which psycopg sends
+as escaped text: for the 224 KB snapshot of an invoice with 1,000 payments that took
+11.4 ms, against 2.5 ms for one INSERT with the state as a binary parameter. A
+snapshot is taken after a commit, in the thread of the request that made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
+from psycopg.sql import SQL, Composed, Identifier
+
+
+class SnapshotRecorder(PostgresAggregateRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._insert_head = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) VALUES "
+        ).format(
+            schema=Identifier(self.datastore.schema),
+            table=Identifier(self.events_table_name),
+        )
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **_: Any
+    ) -> None:
+        # One statement for all of them, as the library's: stored together or not at all.
+        values = SQL(", ").join([SQL("(%s, %s, %s, %b)")] * len(stored_events))
+        curs.execute(
+            Composed([self._insert_head, values]),
+            [
+                v
+                for e in stored_events
+                for v in (e.originator_id, e.originator_version, e.topic, bytes(e.state))
+            ],
+        )
+
+
+class ExperiPostgresFactory(PostgresFactory):
+    """The library's PostgreSQL persistence, with snapshots stored as above."""
+
+    aggregate_recorder_class = SnapshotRecorder
