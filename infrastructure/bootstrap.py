@@ -135,7 +135,7 @@ def _build(
     feed = EventsFeed(
         shapes,
         lambda ident, version: app.repository.get(ident, version=version),
-        lambda ident, version: documents.past_invoice(app.repository.get(ident, version=version)),
+        documents.past_invoice,
     )
     accounts, keys = AccountsView(codec), ApiKeysView(codec)
     # Written with the events (inline); the others follow the event log.

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from application.ports import SqlCursor
-from infrastructure.held_sessions import Held, current, unlock_sql
+from infrastructure.held_sessions import Held, held_by, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.literals import literals
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
@@ -93,15 +93,10 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
             "WHERE originator_id = ? AND originator_version = ?)"
         )
 
-    def _held(self) -> Held | None:
-        """The numbering lock this thread holds on this database (held_sessions.py)."""
-        held = current()
-        return held if held is not None and held.serves(self.shared_locks) else None
-
     def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
         # An aggregate read from its events under a numbering lock (a retry) is read
         # once the lock is granted, like the reads that go on the lock's session.
-        held = self._held()
+        held = held_by(self.shared_locks)
         if held is not None:
             held.ensure_locked()
         events: Sequence[StoredEvent] = super().select_events(originator_id, **kwargs)
@@ -156,7 +151,7 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
         seqs = [(self._lookup, (e.originator_id, e.originator_version)) for e in stored_events]
         self.inline.write(script, stored_events, seqs, prepared)
         script.execute("COMMIT")
-        held = self._held()
+        held = held_by(self.shared_locks)
         if held is not None:
             # On the session holding the account's numbering lock, which the script
             # gives back right after its COMMIT, in the same message.

@@ -64,6 +64,12 @@ def current() -> Held | None:
     return stack[-1] if stack else None
 
 
+def held_by(owner: object) -> Held | None:
+    """The lock this thread holds whose session still serves `owner`'s reads and saves."""
+    held = current()
+    return held if held is not None and held.serves(owner) else None
+
+
 @contextmanager
 def holding(held: Held) -> Iterator[Held]:
     stack: list[Held] = getattr(_local, "stack", None) or []

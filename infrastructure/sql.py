@@ -19,7 +19,7 @@ from eventsourcing.persistence import OperationalError as EsOperationalError
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from infrastructure.async_reads import AsyncReads
-from infrastructure.held_sessions import LOCK_SQL, Held, current, holding, unlock_sql
+from infrastructure.held_sessions import LOCK_SQL, Held, held_by, holding, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.settings import PostgresParams, Settings
 
@@ -202,7 +202,7 @@ class PostgresDatabase:
         )
 
     def statement(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        held = self._held()
+        held = held_by(self)
         if held is not None:
             found = self._on_held(held, sql, params, binary=False)
             return found[0] if found else None
@@ -214,17 +214,12 @@ class PostgresDatabase:
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One round trip: no BEGIN and COMMIT around a single read. Results come in
         binary form: stored documents arrive as they are, not hex-encoded and decoded."""
-        held = self._held()
+        held = held_by(self)
         if held is not None:
             return self._on_held(held, sql, params, binary=True)
         with live(self.autocommit_pool) as conn, conn.cursor() as cursor:
             cursor.execute(sql.replace("?", "%s"), tuple(params), binary=True)
             return [tuple(row) for row in cursor.fetchall()]
-
-    def _held(self) -> Held | None:
-        """The lock this thread holds on this database, whose session runs its reads."""
-        held = current()
-        return held if held is not None and held.serves(self) else None
 
     def _on_held(
         self, held: Held, sql: str, params: Sequence[Any], *, binary: bool

@@ -72,14 +72,17 @@ class EventsFeed:
         self,
         shapes: Mapping[type, Shape],
         state_at: Callable[[UUID, int], Any],
-        invoice_at: Callable[[UUID, int], bytes],
+        past_invoice: Shape,
         invoices_table: str = InvoicesView.table,
     ):
         self.shapes = shapes  # aggregate class -> its document
         self.state_at = state_at  # the aggregate as it stood at a version (backfill)
         # Invoices with many payments keep them in their own row only (feed_payments.py);
-        # `invoice_at` (an invoice's document at a version) serves when that row cannot.
-        self.payments = feed_payments.FeedPayments(invoices_table, invoice_at)
+        # the invoice at the row's version, shaped as `past_invoice` (Documents port)
+        # shapes it, serves when that row cannot.
+        self.payments = feed_payments.FeedPayments(
+            invoices_table, lambda ident, version: past_invoice(state_at(ident, version))
+        )
 
     def bodies(self, db: SqlDatabase, account_id: str, texts: Sequence[str]) -> list[bytes]:
         """Stored bodies of one account's rows as the API gives them."""
