@@ -92,16 +92,10 @@ class CommitListener:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                # Keepalives: a connection dropped on the way (a NAT, a firewall) is
-                # found within about a minute, not left to hear nothing for ever.
+                # The conninfo's keepalives find a connection dropped on the way (a
+                # NAT, a firewall) within about a minute: it never hears nothing for ever.
                 with psycopg.connect(
-                    self.conninfo,
-                    autocommit=True,
-                    application_name=APPLICATION_NAME,
-                    keepalives=1,
-                    keepalives_idle=30,
-                    keepalives_interval=10,
-                    keepalives_count=3,
+                    self.conninfo, autocommit=True, application_name=APPLICATION_NAME
                 ) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
                     self._listening.set()

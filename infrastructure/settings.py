@@ -118,6 +118,25 @@ class Settings:
         )
 
 
+# A session cut silently on the way (a partition, a NAT or a proxy dropping its state)
+# is found within about a minute at both ends. Here: keepalives, and a limit on how long
+# sent data may go unacknowledged, so that a request on such a session fails instead of
+# waiting for the kernel's retransmissions (about 15 minutes). On the server: its own
+# keepalives and limit, which end the session and free the locks it held (an account's
+# numbering lock) instead of keeping them for the default two hours.
+LIVENESS: dict[str, int] = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 60_000,  # milliseconds
+}
+SERVER_LIVENESS = (
+    "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    " -c tcp_user_timeout=60000"
+)
+
+
 @dataclass(frozen=True)
 class PostgresParams:
     host: str
@@ -131,12 +150,14 @@ class PostgresParams:
         from psycopg.conninfo import make_conninfo
 
         return make_conninfo(
+            "",
             host=self.host,
             port=self.port,
             user=self.user,
             password=self.password or None,
             dbname=self.dbname,
-            options=f"-c search_path={self.schema} {extra_options}".strip(),
+            options=f"-c search_path={self.schema} {SERVER_LIVENESS} {extra_options}".strip(),
+            **LIVENESS,
         )
 
 

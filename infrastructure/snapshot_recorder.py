@@ -15,6 +15,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
 from psycopg.sql import SQL, Composed, Identifier
 
+from infrastructure.settings import LIVENESS, SERVER_LIVENESS
+
 
 class SnapshotRecorder(PostgresAggregateRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -42,6 +44,14 @@ class SnapshotRecorder(PostgresAggregateRecorder):
 
 
 class ExperiPostgresFactory(PostgresFactory):
-    """The library's PostgreSQL persistence, with snapshots stored as above."""
+    """The library's PostgreSQL persistence, with snapshots stored as above, and its
+    sessions kept alive and bounded as the rest of the server's (`LIVENESS`)."""
 
     aggregate_recorder_class = SnapshotRecorder
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        # The pool opens at its first use, with these added to its connection kwargs.
+        kwargs = self.datastore.pool.kwargs
+        assert isinstance(kwargs, dict)
+        kwargs.update(LIVENESS, options=SERVER_LIVENESS)
