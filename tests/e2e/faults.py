@@ -1,5 +1,6 @@
-"""Fault tools for end-to-end tests: a server that can be SIGKILLed whole, and a private
-PostgreSQL cluster that can be stopped and started while a server uses it."""
+"""Fault tools for end-to-end tests: a server that can be SIGKILLed whole, a private
+PostgreSQL cluster that can be stopped and started while a server uses it, and a
+network namespace whose link to this host can be cut without a word."""
 
 from __future__ import annotations
 
@@ -98,8 +99,13 @@ class PrivateCluster:
         self._as_postgres(self.bin / "initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
         return self
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    def allow(self, network: str) -> None:
+        """Let clients from `network` (besides 127.0.0.1) in, without a password."""
+        with (self.dir / "data" / "pg_hba.conf").open("a") as hba:
+            hba.write(f"host all all {network} trust\n")
+
+    def start(self, listen: str = "127.0.0.1") -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={listen} -c fsync=off"
         self._as_postgres(
             self.bin / "pg_ctl", "-D", str(self.dir / "data"), "-o", options,
             "-l", str(self.dir / "log"), "-w", "start",
@@ -117,16 +123,21 @@ class PrivateCluster:
 
 
 @contextmanager
-def private_cluster() -> Iterator[PrivateCluster | None]:
+def private_cluster(reachable_from: Namespace | None = None) -> Iterator[PrivateCluster | None]:
     """A running private cluster, or None where one cannot be made (no binaries, not
-    root and not the postgres user)."""
+    root and not the postgres user); listening on 127.0.0.1, and on the address of this
+    host that `reachable_from` sees, if given."""
     bin_dir = postgres_bin()
     can_switch = os.geteuid() == 0 and shutil.which("runuser") is not None
     if bin_dir is None or not (can_switch or _is_postgres_user()):
         yield None
         return
     cluster = PrivateCluster(bin_dir).init()
-    cluster.start()
+    if reachable_from is None:
+        cluster.start()
+    else:
+        cluster.allow(reachable_from.network)
+        cluster.start(listen=f"127.0.0.1,{reachable_from.host_ip}")
     try:
         yield cluster
     finally:
@@ -140,3 +151,64 @@ def _is_postgres_user() -> bool:
         return pwd.getpwuid(os.geteuid()).pw_name == "postgres"
     except (ImportError, KeyError):
         return False
+
+
+class Namespace:
+    """A network namespace joined to this host by a veth pair: this host is `host_ip`,
+    the namespace `inside_ip`. `cut()` takes the namespace's end down: from then on
+    whatever either side sends is dropped, and nobody is told (no reset, no error)."""
+
+    def __init__(self, tag: str, subnet: int) -> None:
+        self.name = f"experi-{tag}"
+        self.host_end, self.inside_end = f"exh{tag}", f"exn{tag}"
+        self.host_ip, self.inside_ip = f"10.201.{subnet}.1", f"10.201.{subnet}.2"
+        self.network = f"10.201.{subnet}.0/30"
+
+    def run(self, *args: str) -> None:
+        subprocess.run(["ip", "netns", "exec", self.name, *args], check=True, timeout=30)
+
+    def command(self, *args: str) -> list[str]:
+        """`args` run inside the namespace."""
+        return ["ip", "netns", "exec", self.name, *args]
+
+    def create(self) -> Namespace:
+        ip = ["ip"]
+        for args in (
+            ["netns", "add", self.name],
+            ["link", "add", self.host_end, "type", "veth", "peer", "name", self.inside_end],
+            ["link", "set", self.inside_end, "netns", self.name],
+            ["addr", "add", f"{self.host_ip}/30", "dev", self.host_end],
+            ["link", "set", self.host_end, "up"],
+        ):
+            subprocess.run([*ip, *args], check=True, capture_output=True, timeout=30)
+        self.run("ip", "addr", "add", f"{self.inside_ip}/30", "dev", self.inside_end)
+        self.run("ip", "link", "set", self.inside_end, "up")
+        self.run("ip", "link", "set", "lo", "up")
+        return self
+
+    def cut(self) -> None:
+        self.run("ip", "link", "set", self.inside_end, "down")
+
+    def destroy(self) -> None:
+        subprocess.run(["ip", "link", "del", self.host_end], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=30)
+
+
+@contextmanager
+def namespace() -> Iterator[Namespace | None]:
+    """A new namespace, or None where one cannot be made (not root, no iproute2)."""
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        yield None
+        return
+    tag = f"{os.getpid() % 100000}"
+    made = Namespace(tag, subnet=os.getpid() % 250 + 1)
+    try:
+        made.create()
+    except subprocess.CalledProcessError:
+        made.destroy()
+        yield None
+        return
+    try:
+        yield made
+    finally:
+        made.destroy()

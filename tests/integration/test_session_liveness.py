@@ -2,8 +2,8 @@
 minute (a partition, a NAT or a proxy dropping its state), at both ends: requests fail
 instead of waiting for the kernel's retransmissions, and the server ends the session
 and frees the locks it held (an account's numbering lock) instead of keeping them for
-two hours. No cut is made here (that needs a firewall); what is checked is what makes
-one found: the options on each session's socket, and the server's settings."""
+two hours. `e2e/test_silent_cut.py` makes such a cut; this checks what makes one
+found on every session: the options on each socket, and the server's settings."""
 
 from __future__ import annotations
 
