@@ -68,7 +68,7 @@ class AuditController(Controller):
 
 
 def signed_head(s: Services, account_id: str) -> AuditDigest:
-    s.projector.catch_up()  # the digest covers every change that has had a response
+    s.projector.settle()  # the digest covers every change that has had a response
     length, head_hash = audit_chain.head(s.db, account_id)
     signed = s.signer.sign(account_id, length, head_hash, timestamp(s.app.clock.now()))
     return AuditDigest(

@@ -20,7 +20,7 @@ from infrastructure.settings import Settings
 log = logging.getLogger("experi.jobs")
 RETRY = 5.0  # seconds between attempts to start
 # The environment of request workers whose background jobs run here instead.
-WORKER_ENV = {"EXPERI_BACKGROUND_JOBS": "0"}
+WORKER_ENV = {"EXPERI_BACKGROUND_JOBS": "apart"}
 
 
 def runs_apart(settings: Settings, workers: int) -> bool:

@@ -39,7 +39,7 @@ from projections.events_feed import EventsFeed
 from projections.inline import InlineViews
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
-from projections.projector import Projector, View
+from projections.projector import Following, Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
 from projections.state import StateCodec
@@ -69,6 +69,9 @@ class Services:
             self.outbox.start()
             self.recurring.start()
             self.webhooks.start()
+            # The outbox worker's passes keep the views that follow the log current:
+            # audit reads wait for them (woken at once) rather than catch up themselves.
+            self.projector.following = Following(nudge=self.outbox.wake)
 
     def commit_listener(self) -> CommitListener:
         """Hears every process's commits and wakes this process's workers (PostgreSQL)."""
@@ -81,6 +84,7 @@ class Services:
         return CommitListener(self.db.params.conninfo(), recorder.channel_name, wakes)
 
     def close(self) -> None:
+        self.projector.following = None
         self.recurring.stop()
         self.outbox.stop()
         self.webhooks.stop()
@@ -160,6 +164,12 @@ def _build(
             recorder.shared_locks = db
     key_usage = KeyUsage(db)
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys, feed)
+    outbox = OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds)
+    if settings.jobs_elsewhere:
+        # The jobs process beside this one follows the log, woken by every commit: audit
+        # reads wait for it. With no worker at all (the tests drive the jobs, as do
+        # commands run once), reads catch the views up themselves.
+        projector.following = Following(nudge=None)
     # Shared limits need a shared store; the embedded default limits API keys per process.
     # Redis, when given, holds API windows instead of the database. Either way a key far
     # below its allowance is counted in batches, not with a round trip per request.
@@ -181,7 +191,7 @@ def _build(
         limiter=limiter,
         shared_limiter=shared_limiter,
         idempotency=IdempotencyStore(db, settings.idempotency_stale_seconds),
-        outbox=OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds),
+        outbox=outbox,
         recurring=RecurringRunner(app, queries, settings.recurring_interval_seconds),
         sessions=SessionStore(db),
         key_usage=key_usage,

@@ -24,6 +24,9 @@ class Settings:
     write_rate_limit: int = 300
     bcrypt_rounds: int = 12
     background_jobs: bool = True  # the outbox worker (and scheduler) inside the server
+    # Another process runs them (the jobs process beside `experi serve`'s workers):
+    # it follows the event log, so this one's reads wait for it instead of catching up.
+    jobs_elsewhere: bool = False
     email_max_attempts: int = 8
     email_retry_seconds: float = 30.0
     email_claim_seconds: float = 120.0
@@ -63,7 +66,8 @@ class Settings:
             read_rate_limit=int(env.get("EXPERI_READ_RATE_LIMIT") or 1000),
             write_rate_limit=int(env.get("EXPERI_WRITE_RATE_LIMIT") or 300),
             bcrypt_rounds=int(env.get("EXPERI_BCRYPT_ROUNDS") or 12),
-            background_jobs=(env.get("EXPERI_BACKGROUND_JOBS") or "1") != "0",
+            background_jobs=_jobs(env) == "1",
+            jobs_elsewhere=_jobs(env) == "apart",
             email_max_attempts=int(env.get("EXPERI_EMAIL_MAX_ATTEMPTS") or 8),
             email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
             email_claim_seconds=float(env.get("EXPERI_EMAIL_CLAIM_SECONDS") or 120),
@@ -159,6 +163,14 @@ class PostgresParams:
             options=f"-c search_path={self.schema} {SERVER_LIVENESS} {extra_options}".strip(),
             **LIVENESS,
         )
+
+
+def _jobs(env: Mapping[str, str]) -> str:
+    """EXPERI_BACKGROUND_JOBS: 1 (in this process), 0 (none), apart (in another)."""
+    raw = (env.get("EXPERI_BACKGROUND_JOBS") or "1").strip()
+    if raw not in ("0", "1", "apart"):
+        raise ValueError(f"EXPERI_BACKGROUND_JOBS must be 1, 0 or apart, not {raw!r}")
+    return raw
 
 
 def _at_least_one(env: Mapping[str, str], name: str, default: int) -> int:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -34,6 +36,16 @@ logger = logging.getLogger("experi.projections")
 BATCH = 2_000
 INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
 REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
+
+
+@dataclass(frozen=True)
+class Following:
+    """A worker that follows the log for this process's reads: `nudge` wakes it when it
+    runs in this process (None: another process, woken by the commits themselves), and
+    a read waits at most `wait` seconds for it."""
+
+    nudge: Callable[[], None] | None
+    wait: float = 2.0
 
 
 class View(Protocol):
@@ -104,6 +116,7 @@ class Projector:
         self.inline = list(inline)
         self.followers = list(views)
         self.views: list[Any] = [*self.inline, *self.followers]
+        self.following: Following | None = None  # set where a worker follows the log
 
     def setup(self) -> None:
         with self.db.transaction(lock=locks_of(self.views)) as cur:
@@ -191,6 +204,43 @@ class Projector:
     def _positions(self, cur: SqlCursor, views: Sequence[Any]) -> dict[str, int]:
         known = self._marks(cur)
         return {name_of(view): known.get(name_of(view), 0) for view in views}
+
+    def settle(self) -> None:
+        """Make the following views hold every event stored before this call, for a read
+        that lists every change that has had a response (the audit log, its digest).
+
+        Where a worker follows the log (`following`), the read waits for it: it nudges
+        the worker if it is in this process, then reads the views' positions until they
+        reach the log's end as it was at the call, with no lock and applying nothing, so
+        its work does not grow with what other accounts wrote. A worker that has not got
+        there within its `wait` (stopped, or a jobs process being replaced) is caught up
+        for, here, as every read did before. Where none follows, this catches up."""
+        following = self.following
+        if following is not None:
+            latest = self.app.recorder.max_notification_id() or 0
+            if self.reached(latest, following.wait, following.nudge):
+                return
+            logger.warning(
+                "the views that follow the event log did not reach event %d within %g s; "
+                "this read catches them up itself",
+                latest,
+                following.wait,
+            )
+        self.catch_up()
+
+    def reached(self, target: int, wait: float, nudge: Callable[[], None] | None) -> bool:
+        """Whether the following views reach `target` within `wait` seconds."""
+        deadline = time.monotonic() + wait
+        pause = 0.002
+        while self.position_of(self.followers) < target:
+            if nudge is not None:
+                nudge()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.05)
+        return True
 
     def catch_up(self) -> None:
         """Apply every stored event the following views have not seen yet."""

@@ -162,7 +162,7 @@ class ReadModelQueries:
             action=where.action,
             actorId=where.actor_id,
         )
-        # The audit log follows the event log; it catches up here so that an entry is
-        # listed as soon as its change has had a response (only audit reads pay this).
-        self.projector.catch_up()
+        # The audit log follows the event log; an entry is listed as soon as its change
+        # has had a response (only audit reads wait for this).
+        self.projector.settle()
         return audit_log.page(self.db, account_id, where, limit, cursor)
