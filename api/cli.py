@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models").add_subparsers(metavar="ACTION")
     rebuild = projections.add_parser("rebuild", help="rebuild every view from the events")
     rebuild.set_defaults(run=cmd_projections_rebuild)
+    status = projections.add_parser(
+        "status", help="how far the views follow the events, and any events set aside"
+    )
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(run=cmd_projections_status)
 
     recurring = sub.add_parser("recurring", help="recurring invoices").add_subparsers(
         metavar="ACTION"
@@ -293,6 +298,32 @@ def cmd_projections_rebuild(_: argparse.Namespace) -> int:
         s.close()
     print(f"Projections rebuilt up to event {position}")
     return 0
+
+
+def cmd_projections_status(args: argparse.Namespace) -> int:
+    """For monitoring: exits 1 while any event is set aside (the audit log, the account
+    chains and the outbox passed over it) until a rebuild applies it."""
+    s = open_services()
+    try:
+        position, lag = s.projector.position(), s.projector.lag()
+        set_aside = s.projector.failures()
+    finally:
+        s.close()
+    if args.json:
+        failed = [
+            {"event": f.seq, "views": list(f.views), "error": f.error, "failedAt": f.failed_at}
+            for f in set_aside
+        ]
+        print(json.dumps({"position": position, "behind": lag, "setAside": failed}))
+    else:
+        print(f"The views that follow the events are at event {position}, {lag} behind")
+        print(f"Events set aside: {len(set_aside)}")
+        for f in set_aside:
+            error = (f.error.splitlines() or [""])[0]
+            print(f"  event {f.seq}  {f.failed_at}  {','.join(f.views)}  {error}")
+        if set_aside:
+            print("Fix the fault, deploy, then run `experi projections rebuild`.")
+    return 1 if set_aside else 0
 
 
 def parse_now(raw: str) -> datetime:

@@ -5,6 +5,7 @@ nothing aside, and a fault that fails every event stops the views after a few.""
 
 from __future__ import annotations
 
+import json
 import threading
 from decimal import Decimal
 from typing import Any
@@ -13,9 +14,11 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import OperationalError
 
+from api import cli
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
+from infrastructure.settings import Settings
 from projections import failures, projector
 from projections.aggregate_view import name_of
 from projections.audit_log import AuditFilter
@@ -160,3 +163,40 @@ def test_an_inline_view_that_cannot_fold_an_event_stops_and_sets_nothing_aside(
     with pytest.raises(ValueError):
         services.projector._follow([inline])
     assert services.projector.failures() == []
+
+
+def test_the_status_command_names_each_event_set_aside_until_a_rebuild(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`experi projections status` exits 1 while an event is set aside, for monitoring."""
+    _, (_, poisoned, _) = invoices(services, 3)
+    with monkeypatch.context() as patched:
+        fail_on(patched, audit_view(services), {poisoned}, ValueError("unexpected data"))
+        services.projector.catch_up()
+    (failure,) = services.projector.failures()
+    monkeypatch.setenv("EXPERI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EXPERI_BACKGROUND_JOBS", "0")
+    if not settings.embedded:
+        monkeypatch.setenv("EXPERI_DATABASE_URL", settings.database_url)
+    capsys.readouterr()
+    assert cli.main(["projections", "status", "--json"]) == 1
+    status = json.loads(capsys.readouterr().out)
+    assert status["behind"] == 0 and status["position"] == services.projector.position()
+    assert status["setAside"] == [
+        {
+            "event": failure.seq,
+            "views": list(failure.views),
+            "error": failure.error,
+            "failedAt": failure.failed_at,
+        }
+    ]
+    assert cli.main(["projections", "status"]) == 1
+    text = capsys.readouterr().out
+    assert "Events set aside: 1" in text
+    assert f"event {failure.seq} " in text and "unexpected data" in text
+    services.projector.rebuild()  # the fault fixed: the event is applied and forgotten
+    assert cli.main(["projections", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["setAside"] == []
