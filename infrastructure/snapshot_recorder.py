@@ -13,9 +13,12 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from infrastructure.settings import LIVENESS, SERVER_LIVENESS
+from infrastructure.sql import PostgresCursor
+from projections.toast import prefer_lz4
 
 
 class SnapshotRecorder(PostgresAggregateRecorder):
@@ -41,6 +44,14 @@ class SnapshotRecorder(PostgresAggregateRecorder):
                 for v in (e.originator_id, e.originator_version, e.topic, bytes(e.state))
             ],
         )
+
+    def create_table(self) -> None:
+        super().create_table()
+        # States compress with lz4 where the server has it, as the views' large columns
+        # do: pglz took 6.1 ms of the insert of a 299 KB snapshot, lz4 2.6 ms.
+        with self.datastore.get_connection() as conn, conn.transaction():
+            cursor = PostgresCursor(conn.cursor(row_factory=tuple_row))
+            prefer_lz4(cursor, [self.events_table_name], self.datastore.schema)
 
 
 class ExperiPostgresFactory(PostgresFactory):

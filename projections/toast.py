@@ -13,9 +13,10 @@ from application.ports import SqlCursor
 LARGE = ("state", "document", "body")
 
 
-def prefer_lz4(cur: SqlCursor, tables: Sequence[str]) -> None:
-    """Compress the large columns of `tables` with lz4 from now on, if this server was
-    built with it. Values already stored stay as they are; each column is altered once."""
+def prefer_lz4(cur: SqlCursor, tables: Sequence[str], schema: str | None = None) -> None:
+    """Compress the large columns of `tables` (in `schema`, by default the session's)
+    with lz4 from now on, if this server was built with it. Values already stored stay
+    as they are; each column is altered once."""
     cur.execute(
         "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
         "AND 'lz4' = ANY(enumvals)"
@@ -26,9 +27,11 @@ def prefer_lz4(cur: SqlCursor, tables: Sequence[str]) -> None:
         "SELECT c.relname, a.attname FROM pg_attribute a "
         "JOIN pg_class c ON c.oid = a.attrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relname = ANY(?) AND a.attname = ANY(?) "
-        "AND a.attnum > 0 AND NOT a.attisdropped AND a.attcompression <> 'l'",
-        (list(tables), list(LARGE)),
+        "WHERE n.nspname = COALESCE(?, current_schema()) AND c.relname = ANY(?) "
+        "AND a.attname = ANY(?) AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.attcompression <> 'l'",
+        (schema, list(tables), list(LARGE)),
     )
+    within = f'"{schema}".' if schema else ""
     for table, column in cur.fetchall():
-        cur.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET COMPRESSION lz4')
+        cur.execute(f'ALTER TABLE {within}"{table}" ALTER COLUMN "{column}" SET COMPRESSION lz4')

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from application.invoices import NewInvoice
 from domain.numbering import InvoiceCounter, counter_id
 from domain.values import LineItem
@@ -127,3 +129,33 @@ def test_snapshots_of_large_invoices_saved_together_load_as_replayed(
         replayed = project_aggregate(None, app.events.get(invoice.id))
         assert vars(from_snapshot) == vars(replayed)
         assert len(from_snapshot.payments) == SNAPSHOT_EVERY[Invoice] - 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_large_states_documents_and_snapshots_compress_with_lz4_where_the_server_has_it(
+    postgres: Services,
+) -> None:
+    """Compressing a long-lived invoice's row with pglz was most of a payment's cost on
+    it, and most of its snapshot's insert (6.1 ms against 2.6 for 299 KB)."""
+    snapshots = postgres.app.snapshots
+    assert snapshots is not None
+    table = snapshots.recorder.events_table_name  # type: ignore[attr-defined]
+    rows = postgres.db.rows(
+        "SELECT c.relname, a.attname, a.attcompression FROM pg_attribute a "
+        "JOIN pg_class c ON c.oid = a.attrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND a.attname IN ('state', 'document', 'body') "
+        "AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+    )
+    compression = {
+        (str(t), str(c)): str(m)
+        for t, c, m in rows
+        if str(t).startswith("view_") or t == table  # not the events' own small states
+    }
+    assert (table, "state") in compression
+    assert ("view_invoices", "document") in compression
+    has_lz4 = postgres.db.rows(
+        "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' "
+        "AND 'lz4' = ANY(enumvals)"
+    )
+    assert set(compression.values()) == ({"l"} if has_lz4 else {""})
