@@ -29,6 +29,7 @@ from infrastructure.sessions import KeyUsage, SessionStore
 from infrastructure.settings import Settings
 from infrastructure.signing import DigestSigner
 from infrastructure.sql import PostgresDatabase, SQLiteDatabase, is_unavailable, open_database
+from infrastructure.view_follower import ViewFollower, demand_channel
 from infrastructure.webhooks import WebhookService, build_webhooks
 from projections.audit_chain import AccountChainView
 from projections.audit_view import AuditView
@@ -63,15 +64,17 @@ class Services:
     key_usage: KeyUsage
     signer: DigestSigner
     webhooks: WebhookService
+    follower: ViewFollower
 
     def start_background_jobs(self) -> None:
         if self.settings.background_jobs:
             self.outbox.start()
             self.recurring.start()
             self.webhooks.start()
-            # The outbox worker's passes keep the views that follow the log current:
-            # audit reads wait for them (woken at once) rather than catch up themselves.
-            self.projector.following = Following(nudge=self.outbox.wake)
+            # Audit reads wait for a worker of this process to catch the views that
+            # follow the log up (woken at once) rather than catch them up themselves.
+            self.follower.start()
+            self.projector.following = Following(nudge=self.follower.wake)
 
     def commit_listener(self) -> CommitListener:
         """Hears every process's commits and wakes this process's workers (PostgreSQL)."""
@@ -81,10 +84,15 @@ class Services:
         ):
             raise TypeError("only PostgreSQL announces its commits")
         wakes = [Wake(self.webhooks.worker.heard, 0.02), Wake(self.outbox.wake, 0.2)]
-        return CommitListener(self.db.params.conninfo(), recorder.channel_name, wakes)
+        # Reads in the request workers ask for the views on a channel of their own.
+        demands = {demand_channel(recorder.channel_name): self.follower.wake}
+        return CommitListener(
+            self.db.params.conninfo(), recorder.channel_name, wakes, demands=demands
+        )
 
     def close(self) -> None:
         self.projector.following = None
+        self.follower.stop()
         self.recurring.stop()
         self.outbox.stop()
         self.webhooks.stop()
@@ -93,6 +101,18 @@ class Services:
             store.close()
         self.db.close()
         self.app.close()
+
+
+def asking(db: Any, recorder: Any) -> Callable[[], None] | None:
+    """How a request worker asks the jobs process beside it to catch the views up."""
+    if not isinstance(db, PostgresDatabase) or not isinstance(recorder, InlinePostgresRecorder):
+        return None
+    channel = demand_channel(recorder.channel_name)
+
+    def ask() -> None:
+        db.statement("SELECT pg_notify(?, '')", (channel,))
+
+    return ask
 
 
 def build_services(
@@ -166,10 +186,11 @@ def _build(
     queries = ReadModelQueries(db, projector, clients, invoices, recurring, accounts, keys, feed)
     outbox = OutboxWorker(db, app, projector, claim_seconds=settings.email_claim_seconds)
     if settings.jobs_elsewhere:
-        # The jobs process beside this one follows the log, woken by every commit: audit
-        # reads wait for it. With no worker at all (the tests drive the jobs, as do
-        # commands run once), reads catch the views up themselves.
-        projector.following = Following(nudge=None)
+        # The jobs process beside this one catches the views up when a read asks, on a
+        # channel its commit listener hears: audit reads wait for it. With no worker at
+        # all (the tests drive the jobs, as do commands run once), reads catch the views
+        # up themselves.
+        projector.following = Following(nudge=asking(db, recorder))
     # Shared limits need a shared store; the embedded default limits API keys per process.
     # Redis, when given, holds API windows instead of the database. Either way a key far
     # below its allowance is counted in batches, not with a round trip per request.
@@ -182,6 +203,7 @@ def _build(
     else:
         limiter = MemoryRateLimiter()
     return Services(
+        follower=ViewFollower(projector),
         settings=settings,
         app=app,
         db=db,

@@ -23,11 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import sql
+from psycopg import Notify, sql
 
 log = logging.getLogger("experi.jobs")
 IDLE = 1.0  # seconds a quiet wait lasts before it looks at `stop` again
@@ -61,11 +61,19 @@ class Wake:
 
 class CommitListener:
     def __init__(
-        self, conninfo: str, channel: str, wakes: Sequence[Wake], retry: float = RETRY
+        self,
+        conninfo: str,
+        channel: str,
+        wakes: Sequence[Wake],
+        retry: float = RETRY,
+        demands: Mapping[str, Callable[[], None]] | None = None,
     ) -> None:
         self.conninfo = conninfo
         self.channel = channel
         self.wakes = list(wakes)
+        # Other channels, each answered at once, with no gap, by its call (a read asking
+        # for the views to be caught up: infrastructure/view_follower.py).
+        self.demands = dict(demands or {})
         self.retry = retry
         self.heard = 0  # notifications received (tests)
         self._stop = threading.Event()
@@ -97,7 +105,8 @@ class CommitListener:
                 with psycopg.connect(
                     self.conninfo, autocommit=True, application_name=APPLICATION_NAME
                 ) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    for channel in (self.channel, *self.demands):
+                        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
                     self._listening.set()
                     for wake in self.wakes:  # commits before LISTEN may have gone unheard
                         wake.pending = True
@@ -127,11 +136,31 @@ class CommitListener:
     def _heard(self, conn: psycopg.Connection[Any], seconds: float, at_first: bool) -> bool:
         """Whether a commit was heard within `seconds`, returning at the first one
         (having taken every notification already come) if `at_first`."""
-        if at_first:
-            count = sum(1 for _ in conn.notifies(timeout=seconds, stop_after=1))
-            if count:
-                count += sum(1 for _ in conn.notifies(timeout=0))
-        else:
-            count = sum(1 for _ in conn.notifies(timeout=seconds))
+        count = 0
+        deadline = time.monotonic() + seconds
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            # Each generator is run to its end: one packet may bring several, and those
+            # after the first would be lost with a generator left early.
+            got, commits = self._answered(conn.notifies(timeout=left, stop_after=1))
+            count += commits
+            if not got:
+                break  # the time is up
+            if count and at_first:
+                count += self._answered(conn.notifies(timeout=0))[1]  # no waiting
+                break
         self.heard += count
         return count > 0
+
+    def _answered(self, notices: Iterable[Notify]) -> tuple[int, int]:
+        """How many notifications, and how many commits among them; a demand among them
+        is answered at once, whatever the commits' wake-ups wait for."""
+        got = commits = 0
+        for notice in notices:
+            got += 1
+            demand = self.demands.get(notice.channel)
+            if demand is not None:
+                demand()
+            else:
+                commits += 1
+        return got, commits

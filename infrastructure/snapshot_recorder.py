@@ -8,17 +8,21 @@ snapshot is taken after a commit, in the thread of the request that made it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresFactory
+from psycopg.errors import LockNotAvailable
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from infrastructure.settings import LIVENESS, SERVER_LIVENESS
 from infrastructure.sql import PostgresCursor
 from projections.toast import prefer_lz4
+
+log = logging.getLogger("experi.store")
 
 
 class SnapshotRecorder(PostgresAggregateRecorder):
@@ -49,9 +53,16 @@ class SnapshotRecorder(PostgresAggregateRecorder):
         super().create_table()
         # States compress with lz4 where the server has it, as the views' large columns
         # do: pglz took 6.1 ms of the insert of a 299 KB snapshot, lz4 2.6 ms.
-        with self.datastore.get_connection() as conn, conn.transaction():
-            cursor = PostgresCursor(conn.cursor(row_factory=tuple_row))
-            prefer_lz4(cursor, [self.events_table_name], self.datastore.schema)
+        # The switch waits at most 2 s for the table (a dump holding it, say): snapshots
+        # stay as they are until a later start makes it.
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.transaction():
+                    conn.execute("SET LOCAL lock_timeout = '2s'")
+                    cursor = PostgresCursor(conn.cursor(row_factory=tuple_row))
+                    prefer_lz4(cursor, [self.events_table_name], self.datastore.schema)
+            except LockNotAvailable:
+                log.warning("the snapshots table was busy: its states stay with pglz for now")
 
 
 class ExperiPostgresFactory(PostgresFactory):

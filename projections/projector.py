@@ -34,15 +34,16 @@ from projections.toast import prefer_lz4
 
 logger = logging.getLogger("experi.projections")
 BATCH = 2_000
+RENUDGE = 0.5  # seconds between two nudges of a worker a read waits for
 INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
 REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
 
 
 @dataclass(frozen=True)
 class Following:
-    """A worker that follows the log for this process's reads: `nudge` wakes it when it
-    runs in this process (None: another process, woken by the commits themselves), and
-    a read waits at most `wait` seconds for it."""
+    """A worker that catches the following views up for this process's reads: `nudge`
+    wakes it (directly in this process, by a notification in another; None: only the
+    commits wake it), and a read waits at most `wait` seconds for it."""
 
     nudge: Callable[[], None] | None
     wait: float = 2.0
@@ -229,13 +230,18 @@ class Projector:
         self.catch_up()
 
     def reached(self, target: int, wait: float, nudge: Callable[[], None] | None) -> bool:
-        """Whether the following views reach `target` within `wait` seconds."""
-        deadline = time.monotonic() + wait
+        """Whether the following views reach `target` within `wait` seconds; a worker is
+        nudged when they are found behind, and again every `RENUDGE` seconds (a request
+        sent while its listener was away is not heard)."""
+        started = time.monotonic()
+        nudged = float("-inf")
         pause = 0.002
         while self.position_of(self.followers) < target:
-            if nudge is not None:
+            now = time.monotonic()
+            if nudge is not None and now - nudged >= RENUDGE:
                 nudge()
-            left = deadline - time.monotonic()
+                nudged = now
+            left = started + wait - now
             if left <= 0:
                 return False
             time.sleep(min(pause, left))

@@ -32,6 +32,13 @@ def prefer_lz4(cur: SqlCursor, tables: Sequence[str], schema: str | None = None)
         "AND a.attcompression <> 'l'",
         (schema, list(tables), list(LARGE)),
     )
-    within = f'"{schema}".' if schema else ""
+    within = f"{quoted(schema)}." if schema else ""
     for table, column in cur.fetchall():
-        cur.execute(f'ALTER TABLE {within}"{table}" ALTER COLUMN "{column}" SET COMPRESSION lz4')
+        cur.execute(
+            f"ALTER TABLE {within}{quoted(table)} ALTER COLUMN {quoted(column)} SET COMPRESSION lz4"
+        )
+
+
+def quoted(name: str) -> str:
+    """An identifier as PostgreSQL quotes it (any character, a double quote doubled)."""
+    return '"' + name.replace('"', '""') + '"'

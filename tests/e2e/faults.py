@@ -132,13 +132,14 @@ def private_cluster(reachable_from: Namespace | None = None) -> Iterator[Private
     if bin_dir is None or not (can_switch or _is_postgres_user()):
         yield None
         return
-    cluster = PrivateCluster(bin_dir).init()
-    if reachable_from is None:
-        cluster.start()
-    else:
-        cluster.allow(reachable_from.network)
-        cluster.start(listen=f"127.0.0.1,{reachable_from.host_ip}")
+    cluster = PrivateCluster(bin_dir)
     try:
+        cluster.init()
+        if reachable_from is None:
+            cluster.start()
+        else:
+            cluster.allow(reachable_from.network)
+            cluster.start(listen=f"127.0.0.1,{reachable_from.host_ip}")
         yield cluster
     finally:
         cluster.destroy()
@@ -196,15 +197,18 @@ class Namespace:
 
 @contextmanager
 def namespace() -> Iterator[Namespace | None]:
-    """A new namespace, or None where one cannot be made (not root, no iproute2)."""
+    """A new namespace, or None where one cannot be made (not root, no iproute2). Those
+    left by runs that were killed are removed first; the subnet is one no link has."""
     if os.geteuid() != 0 or shutil.which("ip") is None:
         yield None
         return
-    tag = f"{os.getpid() % 100000}"
-    made = Namespace(tag, subnet=os.getpid() % 250 + 1)
+    sweep()
+    used = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True).stdout
+    free = [n for n in range(1, 255) if f" 10.201.{n}." not in used]
+    made = Namespace(f"{os.getpid() % 100000}", subnet=free[os.getpid() % len(free)])
     try:
         made.create()
-    except subprocess.CalledProcessError:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         made.destroy()
         yield None
         return
@@ -212,3 +216,18 @@ def namespace() -> Iterator[Namespace | None]:
         yield made
     finally:
         made.destroy()
+
+
+def sweep() -> None:
+    """Remove the namespaces (and links) of runs whose process is gone."""
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for line in listed.splitlines():
+        name = line.split()[0] if line.split() else ""
+        tag = name.removeprefix("experi-")
+        if name.startswith("experi-") and tag.isdigit() and not _alive(int(tag)):
+            Namespace(tag, subnet=0).destroy()
+
+
+def _alive(tag: int) -> bool:
+    """Whether a process whose pid ends in `tag` (pid mod 100,000) still runs."""
+    return any(int(pid) % 100000 == tag for pid in os.listdir("/proc") if pid.isdigit())

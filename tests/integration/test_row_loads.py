@@ -3,14 +3,19 @@ when a row is missing or lags it (a retry after a conflict always reads the stor
 
 from __future__ import annotations
 
+import logging
+import time
 from decimal import Decimal
 
+import psycopg
 import pytest
 
+from api.services import build_services
 from application.invoices import NewInvoice
 from domain.numbering import InvoiceCounter, counter_id
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
+from infrastructure.settings import Settings
 from tests.support import META, make_tenant
 
 LINES = (LineItem("Work", Decimal(1), Decimal(100)),)
@@ -159,3 +164,34 @@ def test_large_states_documents_and_snapshots_compress_with_lz4_where_the_server
         "AND 'lz4' = ANY(enumvals)"
     )
     assert set(compression.values()) == ({"l"} if has_lz4 else {""})
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_busy_snapshots_table_is_switched_at_a_later_start_not_waited_for(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The switch waits at most 2 s for the table; the start goes on without it."""
+    build_services(settings).close()
+    conninfo = settings.postgres.conninfo()
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute("ALTER TABLE experi_snapshots ALTER COLUMN state SET COMPRESSION pglz")
+    with psycopg.connect(conninfo) as holder:
+        holder.execute("LOCK TABLE experi_snapshots IN ACCESS SHARE MODE")  # a dump would
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="experi.store"):
+            build_services(settings).close()
+        assert time.monotonic() - started < 30
+        assert "the snapshots table was busy" in caplog.text
+        assert snapshot_compression(conninfo) == "p"
+        holder.rollback()
+    build_services(settings).close()
+    assert snapshot_compression(conninfo) == "l"
+
+
+def snapshot_compression(conninfo: str) -> str:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT attcompression FROM pg_attribute "
+            "WHERE attrelid = 'experi_snapshots'::regclass AND attname = 'state'"
+        ).fetchone()
+    return str(row[0]) if row else ""

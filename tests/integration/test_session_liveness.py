@@ -31,8 +31,13 @@ def database_sockets(port: int) -> dict[int, socket.socket]:
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
         try:
-            sock = socket.socket(fileno=os.dup(fd))
+            copy = os.dup(fd)
         except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+        try:
+            sock = socket.socket(fileno=copy)
+        except OSError:
+            os.close(copy)
             continue  # not a socket
         try:
             connected = sock.family in (socket.AF_INET, socket.AF_INET6) and (
