@@ -9,18 +9,21 @@ crash is made again after that.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import Any
 from uuid import UUID
 
 from application.ports import SqlDatabase
+from infrastructure.pass_worker import PassWorker
 
 CLAIM_SECONDS = 120.0
 log = logging.getLogger("experi.outbox")
 
 
-class OutboxWorker:
+class OutboxWorker(PassWorker):
+    name = "experi-outbox"
+    failed = "outbox pass failed; trying again shortly"
+
     def __init__(
         self,
         db: SqlDatabase,
@@ -29,14 +32,12 @@ class OutboxWorker:
         interval: float = 1.0,
         claim_seconds: float = CLAIM_SECONDS,
     ) -> None:
+        super().__init__(log)
         self.claim_seconds = claim_seconds
         self.db = db
         self.app = app
         self.projector = projector
         self.interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def due(self, now: float, limit: int = 20) -> list[tuple[str, str]]:
         with self.db.transaction() as cur:
@@ -67,28 +68,3 @@ class OutboxWorker:
             log.info("email %s: %s", email_id, outcome.outcome)
             attempts += 1
         return attempts
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._loop, name="experi-outbox", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("outbox pass failed; trying again shortly")
-            self._wake.wait(self.interval)
-            self._wake.clear()

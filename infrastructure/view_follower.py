@@ -13,8 +13,9 @@ its commit listener at once, with no gap).
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
+
+from infrastructure.pass_worker import PassWorker
 
 log = logging.getLogger("experi.projections")
 
@@ -24,40 +25,13 @@ def demand_channel(events_channel: str) -> str:
     return f"{events_channel}_follow"
 
 
-class ViewFollower:
+class ViewFollower(PassWorker):
+    name = "experi-follower"
+    failed = "catching the views up for a read failed"
+
     def __init__(self, projector: Any) -> None:
+        super().__init__(log)
         self.projector = projector
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="experi-follower", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
     def run_once(self) -> None:
         self.projector.catch_up()
-
-    def _loop(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()  # a wake-up during the pass makes one more pass
-            if self._stop.is_set():
-                return
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("catching the views up for a read failed")
