@@ -40,7 +40,7 @@ from projections.events_feed import EventsFeed
 from projections.inline import InlineViews
 from projections.invoices_view import InvoicesView
 from projections.outbox_view import OutboxView
-from projections.projector import Following, Projector, View
+from projections.projector import Following, Nudge, Projector, View
 from projections.queries import ReadModelQueries
 from projections.recurring_view import RecurringView
 from projections.state import StateCodec
@@ -74,7 +74,7 @@ class Services:
             # Audit reads wait for a worker of this process to catch the views that
             # follow the log up (woken at once) rather than catch them up themselves.
             self.follower.start()
-            self.projector.following = Following(nudge=self.follower.wake)
+            self.projector.following = Following(nudge=self.follower.passed)
 
     def commit_listener(self) -> CommitListener:
         """Hears every process's commits and wakes this process's workers (PostgreSQL)."""
@@ -103,14 +103,16 @@ class Services:
         self.app.close()
 
 
-def asking(db: Any, recorder: Any) -> Callable[[], None] | None:
-    """How a request worker asks the jobs process beside it to catch the views up."""
+def asking(db: Any, recorder: Any) -> Nudge | None:
+    """How a request worker asks the jobs process beside it to catch the views up (it
+    does not wait: the read watches the views' positions)."""
     if not isinstance(db, PostgresDatabase) or not isinstance(recorder, InlinePostgresRecorder):
         return None
     channel = demand_channel(recorder.channel_name)
 
-    def ask() -> None:
+    def ask(_: float) -> bool:
         db.statement("SELECT pg_notify(?, '')", (channel,))
+        return False
 
     return ask
 

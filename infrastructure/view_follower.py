@@ -13,6 +13,7 @@ its commit listener at once, with no gap).
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from infrastructure.pass_worker import PassWorker
@@ -32,6 +33,26 @@ class ViewFollower(PassWorker):
     def __init__(self, projector: Any) -> None:
         super().__init__(log)
         self.projector = projector
+        self._passes = threading.Condition()
+        self._begun = 0  # passes begun
+        self._ended = 0  # the number of the last pass ended
 
     def run_once(self) -> None:
-        self.projector.catch_up()
+        with self._passes:
+            self._begun += 1
+            number = self._begun
+        try:
+            self.projector.catch_up()
+        finally:
+            with self._passes:
+                self._ended = number
+                self._passes.notify_all()
+
+    def passed(self, seconds: float) -> bool:
+        """Wake the worker and wait up to `seconds` for a pass begun after this call to
+        end (one under way may have missed what was just committed); whether one has."""
+        with self._passes:
+            after = self._begun
+        self.wake()
+        with self._passes:
+            return self._passes.wait_for(lambda: self._ended > after, timeout=seconds)
