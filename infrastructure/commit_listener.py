@@ -144,8 +144,8 @@ class CommitListener:
             # after the first would be lost with a generator left early.
             got, commits = self._answered(conn.notifies(timeout=left, stop_after=1))
             count += commits
-            if not got:
-                break  # the time is up
+            if not got or left == 0:
+                break  # the time is up (a flood of notifications does not extend it)
             if count and at_first:
                 count += self._answered(conn.notifies(timeout=0))[1]  # no waiting
                 break

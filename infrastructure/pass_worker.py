@@ -26,7 +26,7 @@ class PassWorker:
 
     def start(self) -> None:
         if self._thread is not None:
-            return
+            return  # running, or a stopped one not yet ended: never two loops
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
@@ -36,7 +36,8 @@ class PassWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-            self._thread = None
+            if not self._thread.is_alive():
+                self._thread = None
 
     def _loop(self) -> None:
         while True:

@@ -249,7 +249,8 @@ class Projector:
                 return False
             if nudge is not None and now - nudged >= RENUDGE:
                 nudged = now
-                if nudge(min(RENUDGE, left)):
+                # Waits a slice at most: another pass (the outbox's) may get there first.
+                if nudge(min(0.05, left)):
                     continue  # a pass begun after the nudge has ended: look again
             polls += 1
             time.sleep(min(0.001 if polls <= 20 else 0.001 * 2 ** min(polls - 20, 6), left))
