@@ -57,6 +57,7 @@ class Settings:
         # run from elsewhere finds the same store as the server.
         data_dir = Path(env.get("EXPERI_DATA_DIR") or platformdirs.user_data_dir("experi"))
         url = env.get("EXPERI_DATABASE_URL") or ""
+        jobs = _jobs(env)
         return cls(
             database_url=url or f"sqlite:///{data_dir / 'experi.sqlite3'}",
             data_dir=data_dir,
@@ -66,8 +67,8 @@ class Settings:
             read_rate_limit=int(env.get("EXPERI_READ_RATE_LIMIT") or 1000),
             write_rate_limit=int(env.get("EXPERI_WRITE_RATE_LIMIT") or 300),
             bcrypt_rounds=int(env.get("EXPERI_BCRYPT_ROUNDS") or 12),
-            background_jobs=_jobs(env) == "1",
-            jobs_elsewhere=_jobs(env) == "apart",
+            background_jobs=jobs == "1",
+            jobs_elsewhere=jobs == "apart",
             email_max_attempts=int(env.get("EXPERI_EMAIL_MAX_ATTEMPTS") or 8),
             email_retry_seconds=float(env.get("EXPERI_EMAIL_RETRY_SECONDS") or 30),
             email_claim_seconds=float(env.get("EXPERI_EMAIL_CLAIM_SECONDS") or 120),
@@ -135,9 +136,11 @@ LIVENESS: dict[str, int] = {
     "keepalives_count": 3,
     "tcp_user_timeout": 60_000,  # milliseconds
 }
-SERVER_LIVENESS = (
-    "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
-    " -c tcp_user_timeout=60000"
+# The same, as the server's settings (tcp_keepalives_idle, ..., tcp_user_timeout).
+SERVER_LIVENESS = " ".join(
+    f"-c {name if name.startswith('tcp_') else 'tcp_' + name}={value}"
+    for name, value in LIVENESS.items()
+    if name != "keepalives"
 )
 
 

@@ -54,6 +54,18 @@ class Following:
     wait: float = 2.0
 
 
+MARKS = "SELECT name, position FROM projection_tracking"
+
+
+def _marked(rows: Iterable[Sequence[Any]]) -> dict[str, int]:
+    return {str(name): int(position) for name, position in rows}
+
+
+def _of(known: dict[str, int], views: Sequence[Any]) -> dict[str, int]:
+    """The positions of `views` among the marks (0: not started)."""
+    return {name_of(view): known.get(name_of(view), 0) for view in views}
+
+
 class View(Protocol):
     tables: Sequence[str]  # what a rebuild empties
 
@@ -204,12 +216,11 @@ class Projector:
         return max(0, latest - done)
 
     def _marks(self, cur: SqlCursor) -> dict[str, int]:
-        cur.execute("SELECT name, position FROM projection_tracking")
-        return {str(name): int(position) for name, position in cur.fetchall()}
+        cur.execute(MARKS)
+        return _marked(cur.fetchall())
 
     def _positions(self, cur: SqlCursor, views: Sequence[Any]) -> dict[str, int]:
-        known = self._marks(cur)
-        return {name_of(view): known.get(name_of(view), 0) for view in views}
+        return _of(self._marks(cur), views)
 
     def settle(self) -> None:
         """Make the following views hold every event stored before this call, for a read
@@ -258,10 +269,8 @@ class Projector:
 
     def _least_position(self) -> int:
         """The following views' least position, in one statement, with no transaction."""
-        names = {name_of(view) for view in self.followers}
-        rows = self.db.rows("SELECT name, position FROM projection_tracking")
-        known = {str(name): int(position) for name, position in rows if name in names}
-        return min((known.get(name, 0) for name in names), default=0)
+        positions = _of(_marked(self.db.rows(MARKS)), self.followers)
+        return min(positions.values(), default=0)
 
     def catch_up(self) -> None:
         """Apply every stored event the following views have not seen yet."""
