@@ -91,7 +91,8 @@ def _key(p: Payment) -> tuple[Any, ...]:
 
 # The last payments array of each invoice, extended by its next command's payments; at
 # most 8 MB of text (its tuples are mostly the kept states' own, see KeptStates).
-_PAYMENTS = GrownArrays(_PaymentJson().joined, 8 * 1024 * 1024)
+_JSON = _PaymentJson()
+_PAYMENTS = GrownArrays(_JSON.joined, 8 * 1024 * 1024)
 
 
 def _invoice(invoice: Any) -> bytes:
@@ -108,6 +109,11 @@ class ApiDocuments:
         document = _invoice(invoice)
         _SHAPED.put(invoice, document)
         return document
+
+    def invoice_without(self, invoice: Any, skip: int) -> bytes:
+        # Its totals are the whole invoice's; only the list leaves the first out.
+        rest = msgspec.Raw(b"[" + _JSON.joined(invoice.payments[skip:]) + b"]")
+        return encode(render.invoice(invoice, date.min, payments=rest))
 
     def past_invoice(self, invoice: Any) -> bytes:
         return encode(render.invoice(invoice, date.min))

@@ -200,6 +200,10 @@ class Documents(Protocol):
 
     def invoice(self, invoice: Any) -> bytes: ...
 
+    def invoice_without(self, invoice: Any, skip: int) -> bytes:
+        """The invoice's document without its first `skip` payments (kept elsewhere)."""
+        ...
+
     def past_invoice(self, invoice: Any) -> bytes:
         """An invoice as it stood at an earlier version: the same bytes as `invoice`,
         shaped without touching what is kept for the latest versions' commands."""

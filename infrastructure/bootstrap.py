@@ -151,7 +151,8 @@ def _build(
         db, settings.email_hourly_limit, settings.email_recipient_daily_limit
     )
     codec = StateCodec(app.mapper)
-    clients, invoices = ClientsView(codec, documents.client), InvoicesView(codec, documents.invoice)
+    clients = ClientsView(codec, documents.client)
+    invoices = InvoicesView(codec, documents.invoice, db.dialect, documents.invoice_without)
     recurring = RecurringView(codec, documents.recurring)
     shapes: dict[type, Callable[[Any], bytes]] = {
         Client: documents.client,

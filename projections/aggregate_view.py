@@ -35,6 +35,7 @@ class AggregateView:
         self.shape = shape
         self.tables: Sequence[str] = (self.table,)
         self.names: tuple[str, ...] = (*self.columns, "document") if shape else self.columns
+        self.state_sql = "state"  # SQL for the whole state in a read of the row
 
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -55,13 +56,27 @@ class AggregateView:
             columns = (*columns, document or self.shape(aggregate))
         return (aggregate.version, self.codec.dump(aggregate), *columns)
 
+    def state_size(self, aggregate: Any, row: tuple[Any, ...]) -> int:
+        """About how many bytes the aggregate's whole state takes, given its `row`."""
+        return len(row[1])
+
+    def parts(
+        self, aggregate: Any, added: int, document: bytes | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Rows kept beside the aggregate's row that a write of it adds, once `added`
+        events have been applied to it since its row was last written."""
+        return []
+
+    def write_parts(self, cur: SqlCursor, parts: list[tuple[Any, ...]]) -> None:
+        """Insert `parts` (see `parts`), each once."""
+
     def apply(self, cur: SqlCursor, event: Any, notification: Notification) -> None:
         if not isinstance(event, self.aggregate_event):
             return
         event = cast(Any, event)
         aggregate_id = event.originator_id
         cur.execute(
-            f"SELECT version, state FROM {self.table} WHERE id = ?",
+            f"SELECT version, {self.state_sql} FROM {self.table} WHERE id = ?",
             (str(aggregate_id),),
         )
         row = cur.fetchone()
@@ -70,6 +85,7 @@ class AggregateView:
         current = None if row is None else self.codec.load(aggregate_id, row[0], row[1])
         aggregate = event.mutate(current)
         values = self.row(aggregate)
+        self.write_parts(cur, self.parts(aggregate, 1))
         names = ("version", "state", *self.names)
         if row is None:
             placeholders = ", ".join("?" for _ in range(len(names) + 2))

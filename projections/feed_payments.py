@@ -26,6 +26,8 @@ from uuid import UUID
 import msgspec
 
 from application.ports import SqlDatabase
+from projections import invoice_payments
+from projections.plans import run_plan
 
 MANY = 16  # invoices with fewer payments keep them in each row
 MARK = "~"  # a stored body is JSON, which never starts with this
@@ -34,10 +36,6 @@ _KEY = b'"payments":'
 
 class _Array(msgspec.Struct):
     payments: msgspec.Raw
-
-
-class _Items(msgspec.Struct):
-    payments: list[msgspec.Raw]
 
 
 @dataclass(frozen=True)
@@ -93,11 +91,6 @@ def splice(mark: Mark, payments: Sequence[Any]) -> bytes:
     return mark.body[: mark.cut] + joined + mark.body[mark.cut :]
 
 
-def payments_of(document: bytes) -> list[msgspec.Raw]:
-    """Each payment's JSON in an invoice document, in order."""
-    return msgspec.json.decode(document, type=_Items).payments
-
-
 class FeedPayments:
     """Puts the payments back into stored feed bodies."""
 
@@ -121,7 +114,7 @@ class FeedPayments:
                 # No row, or one behind (a rebuild refilling it): once per invoice, from
                 # the event store, at the latest version a row here needs.
                 document = self.document_at(UUID(invoice_id), mark.version)
-                payments[invoice_id] = payments_of(document)
+                payments[invoice_id] = invoice_payments.document_items(document)
         return [
             text.encode() if mark is None else splice(mark, payments[mark.invoice_id])
             for text, mark in zip(texts, marks, strict=True)
@@ -133,8 +126,9 @@ class FeedPayments:
         """Each invoice's payments from its row, selected by (account, id)."""
         ids = sorted(ids)
         rows = db.rows(
-            f"SELECT id, document FROM {self.table} WHERE account_id = ? "
+            f"SELECT id, document, payments_out FROM {self.table} WHERE account_id = ? "
             f"AND id IN ({', '.join('?' for _ in ids)})",
             [account_id, *ids],
         )
-        return {str(row[0]): payments_of(bytes(row[1])) for row in rows}
+        documents = run_plan(db, invoice_payments.whole_documents(rows))
+        return {ident: invoice_payments.document_items(doc) for ident, doc in documents.items()}

@@ -36,6 +36,7 @@ class Prepared:
     links: list[tuple[str, bytes]]  # each event's link text after `id|`, and its digest
     rows: list[tuple[AggregateView, Any, tuple[Any, ...]]]  # (version, state, *columns)
     feed: list[tuple[Any, ...] | None]  # each event's feed row after `seq`, if any
+    parts: list[tuple[AggregateView, list[tuple[Any, ...]]]]  # rows kept beside rows
 
 
 class InlineViews:
@@ -71,10 +72,18 @@ class InlineViews:
         # Each document is shaped once: for its row and for the feed.
         documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
         values = [(view, a, view.row(a, documents.get(a.id))) for view, a in rows]
+        # Each event changes one aggregate: as many were applied since its row.
+        added = Counter(event.originator_id for event in stored)
+        parts = [(view, view.parts(a, added[a.id], documents.get(a.id))) for view, a in rows]
         # The states' sizes, for what this process keeps once the save commits.
-        self._sizes.value = {a.id: len(row[1]) for _, a, row in values} if self.kept else None
-        feed = self._feed(self.feed, stored, aggregates, documents) if self.feed else []
-        return Prepared([link_parts(event) for event in stored], values, feed)
+        self._sizes.value = (
+            {a.id: view.state_size(a, row) for view, a, row in values} if self.kept else None
+        )
+        # The feed stores an invoice's document without its payments (see
+        # feed_payments), so the row's document, which leaves out most, serves as well.
+        shaped = {a.id: row[-1] for view, a, row in values if view.shape is not None}
+        feed = self._feed(self.feed, stored, aggregates, shaped) if self.feed else []
+        return Prepared([link_parts(event) for event in stored], values, feed, parts)
 
     def write(
         self,
@@ -98,6 +107,8 @@ class InlineViews:
         for view, aggregate, row in prepared.rows:
             if aggregate.id in first:
                 view.upsert(cur, aggregate, first[aggregate.id], row)
+        for view, parts in prepared.parts:
+            view.write_parts(cur, parts)
 
     def _feed(
         self,
@@ -151,10 +162,11 @@ class InlineViews:
         view: AggregateView,
         obj_id: UUID,
         account_id: UUID | None = None,
-        state: tuple[str, tuple[Any, ...]] = ("state", ()),
+        state: tuple[str, tuple[Any, ...]] | None = None,
     ) -> tuple[Any, ...] | None:
         """(version, state) of the row, if it exists (and belongs to `account_id`);
-        `state` is the state's SQL and its parameters."""
+        `state` is the state's SQL and its parameters (by default the whole state)."""
+        state = state or (view.state_sql, ())
         sql = f"SELECT version, {state[0]} FROM {view.table} WHERE id = ?"
         if account_id is None:
             return self.db.statement(sql, (*state[1], str(obj_id)))
@@ -180,7 +192,8 @@ class InlineViews:
         for n, (cls, account_id, obj_id) in enumerate(wanted):
             if cls not in self.by_class:
                 continue  # no rows kept of this kind
-            select = f"SELECT {n}, version, state FROM {self.by_class[cls].table} WHERE id = ?"
+            view = self.by_class[cls]
+            select = f"SELECT {n}, version, {view.state_sql} FROM {view.table} WHERE id = ?"
             params.append(str(obj_id))
             if account_id is not None:
                 select += " AND account_id = ?"
@@ -200,7 +213,7 @@ class InlineViews:
         if kept is None:
             row = self._row(view, obj_id, account_id)
         else:
-            state = ("CASE WHEN version = ? THEN NULL ELSE state END", (kept.version,))
+            state = (f"CASE WHEN version = ? THEN NULL ELSE {view.state_sql} END", (kept.version,))
             row = self._row(view, obj_id, account_id, state)
         if row is None:
             return None

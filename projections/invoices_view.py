@@ -10,10 +10,10 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import InvoiceFilter, Page
+from application.ports import InvoiceFilter, Page, SqlCursor
 from domain import money
 from domain.invoice import Invoice, overdue
-from projections import cursors
+from projections import cursors, invoice_payments
 from projections.aggregate_view import AggregateView, blob_type, document_column
 from projections.outstanding_totals import (
     SKIP_IN_TRANSACTION,
@@ -49,6 +49,15 @@ def invoice_on_day(document: bytes, day: date) -> bytes:
     return as_of_day(document, fields.status, fields.due_date[:10], day)
 
 
+def whole_documents(rows: list[tuple[Any, ...]], at: int) -> Plan[list[bytes]]:
+    """The documents of rows `(document, ..., id, payments_out, ...)` whole, in order;
+    `at` is where the id is (the count follows it)."""
+    whole = yield from invoice_payments.whole_documents(
+        (str(r[at]), r[0], int(r[at + 1])) for r in rows
+    )
+    return [whole[str(r[at])] for r in rows]
+
+
 class InvoicesView(AggregateView):
     """Invoice rows, and per account and currency the open invoices' count and amount
     due (`view_outstanding`), kept by triggers on every write to the rows: inline,
@@ -56,7 +65,7 @@ class InvoicesView(AggregateView):
     currency however many invoices an account has."""
 
     table = "view_invoices"
-    layout = 3  # 2: the API document; 3: the outstanding totals
+    layout = 4  # 2: the API document; 3: the outstanding totals; 4: payments in blocks
     aggregate_class = Invoice
     aggregate_event = Invoice.Event
     columns = (
@@ -67,6 +76,7 @@ class InvoicesView(AggregateView):
         "due_date",
         "currency",
         "amount_due_minor",
+        "payments_out",  # the first payments, kept in blocks (see invoice_payments)
     )
 
     def create_statements(self, dialect: str) -> list[str]:
@@ -76,19 +86,29 @@ class InvoicesView(AggregateView):
             "id TEXT PRIMARY KEY, seq BIGINT NOT NULL, version INTEGER NOT NULL, "
             f"state {blob_type(dialect)} NOT NULL, account_id TEXT NOT NULL, "
             "client_id TEXT NOT NULL, status TEXT NOT NULL, issue_date TEXT NOT NULL, "
-            "due_date TEXT NOT NULL, currency TEXT NOT NULL, amount_due_minor BIGINT NOT NULL"
-            f"{document_column(self, dialect)})",
+            "due_date TEXT NOT NULL, currency TEXT NOT NULL, amount_due_minor BIGINT NOT NULL, "
+            f"payments_out INTEGER NOT NULL{document_column(self, dialect)})",
             f"CREATE INDEX IF NOT EXISTS {t}_account_seq ON {t} (account_id, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_account_status ON {t} (account_id, status, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_account_client ON {t} (account_id, client_id, seq)",
             f"CREATE INDEX IF NOT EXISTS {t}_outstanding ON {t} (account_id, due_date, seq) "
             f"WHERE {owing()}",
             *totals_statements(t, dialect),
+            *invoice_payments.create_statements(blob_type(dialect)),
         ]
 
-    def __init__(self, codec: StateCodec, shape: Callable[[Any], bytes] | None = None) -> None:
+    def __init__(
+        self,
+        codec: StateCodec,
+        shape: Callable[[Any], bytes] | None = None,
+        dialect: str = "sqlite",
+        shape_without: Callable[[Any, int], bytes] | None = None,
+    ) -> None:
         super().__init__(codec, shape)
-        self.tables = (TOTALS, self.table)  # totals first: emptied before the rows
+        self.shape_without = shape_without  # the document without its first payments
+        # Totals first: emptied before the rows.
+        self.tables = (TOTALS, self.table, invoice_payments.TABLE)
+        self.state_sql = invoice_payments.whole_sql(self.table, "state", dialect, typed_only=True)
 
     def rebuilding_statements(self, dialect: str) -> list[str]:
         # PostgreSQL's trigger can be told to skip a transaction; SQLite's cannot.
@@ -106,13 +126,61 @@ class InvoicesView(AggregateView):
             invoice.due_date.isoformat(),
             invoice.currency,
             money.to_minor(invoice.totals.amount_due, invoice.currency),
+            self.moved(invoice),
         )
+
+    def moved(self, invoice: Any) -> int:
+        """How many of the invoice's payments its row leaves to blocks (only a view
+        that keeps documents has blocks)."""
+        return invoice_payments.moved(len(invoice.payments)) if self.shape is not None else 0
+
+    def row(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
+        """The row without the payments its blocks hold (see invoice_payments)."""
+        out = self.moved(aggregate)
+        columns = self.row_values(aggregate)
+        if self.shape is not None:
+            if out and self.shape_without is not None:
+                head = self.shape_without(aggregate, out)
+            else:
+                head = invoice_payments.without_first(document or self.shape(aggregate), out)
+            columns = (*columns, head)
+        return (aggregate.version, self.codec.dump(aggregate, skip=out), *columns)
+
+    def state_size(self, aggregate: Any, row: tuple[Any, ...]) -> int:
+        # About what the state takes whole: the payments in blocks, each about the
+        # size of the last.
+        out = self.moved(aggregate)
+        if out == 0 or not row[1].startswith(b'["'):
+            return len(row[1])
+        last = self.codec.items(Invoice, "payments", aggregate.payments[-1:])
+        return len(row[1]) + out * (len(last) + 1)
+
+    def parts(
+        self, aggregate: Any, added: int, document: bytes | None = None
+    ) -> list[tuple[Any, ...]]:
+        payments, shape = aggregate.payments, self.shape
+        if self.moved(aggregate) == 0 or shape is None:
+            return []
+        return invoice_payments.block_rows(
+            str(aggregate.id),
+            len(payments),
+            added,
+            lambda start, stop: self.codec.items(Invoice, "payments", payments[start:stop]),
+            lambda: document or shape(aggregate),
+        )
+
+    def write_parts(self, cur: SqlCursor, parts: list[tuple[Any, ...]]) -> None:
+        for part in parts:
+            cur.execute(invoice_payments.insert_statement(), part)
 
     def page(
         self, account_id: UUID, where: InvoiceFilter, limit: int, cursor: str | None, today: date
     ) -> Plan[Page]:
         """A page of documents, newest first."""
-        sql = f"SELECT document, status, due_date, seq FROM {self.table} WHERE account_id = ?"
+        sql = (
+            f"SELECT document, status, due_date, seq, id, payments_out FROM {self.table} "
+            "WHERE account_id = ?"
+        )
         params: list[Any] = [str(account_id)]
         if where.overdue_on is not None:
             sql += f" AND {is_open()} AND due_date < ?"
@@ -132,15 +200,26 @@ class InvoicesView(AggregateView):
         rows, next_cursor = yield from cursors.seq_rows(
             sql, params, limit, cursor, "invoices", seq_column=3
         )
-        return Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
+        documents = yield from whole_documents(rows, 4)
+        page = [as_of_day(d, r[1], r[2], today) for d, r in zip(documents, rows, strict=True)]
+        return Page(page, next_cursor)
 
     def document_on(self, account_id: UUID, invoice_id: UUID, today: date) -> Plan[bytes | None]:
         """The invoice's document if it exists and belongs to this account, else None."""
+        # The row and its blocks in one statement (one round trip, one snapshot).
         rows = yield Query(
-            f"SELECT document, status, due_date FROM {self.table} WHERE id = ? AND account_id = ?",
-            (str(invoice_id), str(account_id)),
+            f"SELECT 0, document, status, due_date, payments_out FROM {self.table} "
+            "WHERE id = ? AND account_id = ? UNION ALL "
+            f"SELECT 1, b.document, NULL, NULL, b.first_payment FROM {invoice_payments.TABLE} b "
+            f"JOIN {self.table} v ON v.id = b.invoice_id AND b.first_payment < v.payments_out "
+            "WHERE v.id = ? AND v.account_id = ? ORDER BY 1, 5",
+            (str(invoice_id), str(account_id)) * 2,
         )
-        return as_of_day(rows[0][0], rows[0][1], rows[0][2], today) if rows else None
+        if not rows:
+            return None
+        _, head, status, due_date, out = rows[0]
+        document = invoice_payments.spliced(bytes(head), out, [bytes(r[1]) for r in rows[1:]])
+        return as_of_day(document, status, due_date, today)
 
     def outstanding(
         self, account_id: UUID, limit: int, cursor: str | None, today: date
@@ -150,7 +229,8 @@ class InvoicesView(AggregateView):
         the page's rows are part 0, the summary's (one per currency) part 1."""
         listed = (
             f"SELECT 0 AS part, document, status, due_date, seq, NULL AS currency, "
-            f"CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS due FROM {self.table} "
+            f"CAST(NULL AS BIGINT) AS n, CAST(NULL AS BIGINT) AS due, id, payments_out "
+            f"FROM {self.table} "
             f"WHERE account_id = ? AND {owing()}"
         )
         params: list[Any] = [str(account_id)]
@@ -161,19 +241,24 @@ class InvoicesView(AggregateView):
         listed += " ORDER BY due_date ASC, seq ASC LIMIT ?"
         params.append(limit + 1)
         summary = (
-            f"SELECT 1, NULL, NULL, NULL, NULL, currency, invoices, due_minor FROM {TOTALS} "
+            f"SELECT 1, NULL, NULL, NULL, NULL, currency, invoices, due_minor, NULL, 0 "
+            f"FROM {TOTALS} "
             "WHERE account_id = ? AND invoices > 0"
         )
         params.append(str(account_id))
         found = yield Query(
             f"SELECT * FROM ({listed}) AS p UNION ALL {summary} ORDER BY 1, 4, 5, 6", params
         )
-        rows = [r[1:5] for r in found if r[0] == 0]
+        rows = [(*r[1:5], *r[8:10]) for r in found if r[0] == 0]
         sums = [r[5:8] for r in found if r[0] == 1]
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("outstanding", rows[-1][2], rows[-1][3]) if more else None
-        page = Page([as_of_day(r[0], r[1], r[2], today) for r in rows], next_cursor)
+        documents = yield from whole_documents(rows, 4)
+        page = Page(
+            [as_of_day(d, r[1], r[2], today) for d, r in zip(documents, rows, strict=True)],
+            next_cursor,
+        )
         count = sum(int(r[1]) for r in sums)
         totals = {r[0]: money.from_minor(int(r[2]), r[0]) for r in sums}
         return page, count, totals

@@ -3,6 +3,7 @@ read at most once and written once per batch, which is what makes a rebuild fast
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -36,6 +37,7 @@ def fold_batch(
         return
     _load_missing(cur, mine, memo)
     touched: dict[UUID, AggregateView] = {}
+    applied: Counter[UUID] = Counter()  # events applied to each since its row was written
     for view, notification, event in mine:
         aggregate_id = event.originator_id
         aggregate, seq = memo.get(aggregate_id, (None, notification.id))
@@ -43,11 +45,13 @@ def fold_batch(
             continue  # already applied
         memo[aggregate_id] = (event.mutate(aggregate), seq)
         touched[aggregate_id] = view
+        applied[aggregate_id] += 1
     by_view: dict[str, tuple[AggregateView, list[tuple[Any, ...]]]] = {}
     for aggregate_id, view in touched.items():
         aggregate, seq = memo[aggregate_id]
         row = (str(aggregate_id), seq, *view.row(aggregate))
         by_view.setdefault(view.table, (view, []))[1].append(row)
+        view.write_parts(cur, view.parts(aggregate, applied[aggregate_id]))
     for view, rows in by_view.values():
         _upsert_rows(cur, dialect, view, rows)
     while len(memo) > MEMO_SIZE:
@@ -76,7 +80,9 @@ def _load_missing(
             part = ordered[chunk : chunk + 500]
             marks = ", ".join("?" for _ in part)
             cur.execute(
-                f"SELECT id, version, state, seq FROM {view.table} WHERE id IN ({marks})", part
+                f"SELECT id, version, {view.state_sql}, seq FROM {view.table} "
+                f"WHERE id IN ({marks})",
+                part,
             )
             for row in cur.fetchall():
                 ident = UUID(row[0])

@@ -49,15 +49,20 @@ class TypedState:
         self.prefix = msgspec.json.encode([get_topic(cls)])[:-1] + b","
         self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(schema)
         hints = get_type_hints(schema)
+        self.joined = {name: _joined(hints[name]) for name in GROWN.get(cls, ())}
         # The growing tuples' arrays (an invoice's payments), at most 8 MB of text each.
         self._grown = {
-            name: GrownArrays(_joined(hints[name]), 8 * 1024 * 1024) for name in GROWN.get(cls, ())
+            name: GrownArrays(joined, 8 * 1024 * 1024) for name, joined in self.joined.items()
         }
 
-    def dump(self, aggregate: Any) -> bytes | None:
+    def dump(self, aggregate: Any, skip: int = 0) -> bytes | None:
+        """The state, leaving out the first `skip` items of each growing tuple (kept
+        elsewhere, see projections/invoice_payments.py)."""
         state = {k: v for k, v in vars(aggregate).items() if k not in _IDENTITY}
         if state.keys() != self.fields:
             return None
+        if skip:
+            state.update({name: tuple(state[name])[skip:] for name in self._grown})
         long = {
             name: items
             for name in self._grown
@@ -91,15 +96,21 @@ class StateCodec:
         self.mapper = mapper
         self.typed = {cls: TypedState(cls, schema) for cls, schema in typed.items()}
 
-    def dump(self, aggregate: Any) -> bytes:
+    def dump(self, aggregate: Any, skip: int = 0) -> bytes:
+        """The aggregate's state; a typed one leaves out the first `skip` items of its
+        growing tuples (a generic one is always whole)."""
         typed = self.typed.get(type(aggregate))
-        encoded = typed.dump(aggregate) if typed is not None else None
+        encoded = typed.dump(aggregate, skip) if typed is not None else None
         if encoded is not None:
             return encoded
         # The snapshot's own timestamp is the aggregate's, so that a rebuild
         # writes byte-identical rows.
         snapshot = replace(Snapshot.take(aggregate), timestamp=aggregate.modified_on)
         return bytes(self.mapper.to_stored_event(snapshot).state)
+
+    def items(self, cls: type, name: str, items: Any) -> bytes:
+        """`items` of `cls`'s growing tuple `name` in its typed encoding, comma-separated."""
+        return self.typed[cls].joined[name](items)
 
     def load(self, aggregate_id: UUID, version: int, state: bytes) -> Any:
         data = bytes(state)

@@ -58,7 +58,7 @@ def test_an_older_store_gets_its_feed_and_documents_when_opened(
             "version INTEGER NOT NULL, state BYTEA NOT NULL, account_id TEXT NOT NULL)"
         )
         cur.execute(
-            "UPDATE projection_tracking SET name = 'InvoicesView' WHERE name = 'InvoicesView.v3'"
+            "UPDATE projection_tracking SET name = 'InvoicesView' WHERE name = 'InvoicesView.v4'"
         )
     services.close()
     reopened = build_services(settings, FakeClock())

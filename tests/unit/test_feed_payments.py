@@ -7,7 +7,7 @@ import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
-from projections import feed_payments
+from projections import feed_payments, invoice_payments
 
 PIECES = st.text(st.characters(blacklist_categories=("Cs",))) | st.sampled_from(
     ['"payments":[', '"payments":[]', "~", "]", '\\"']
@@ -39,11 +39,11 @@ def test_a_body_is_given_back_byte_for_byte(notes: str, references: list[str], a
     whole = document(notes, references)
     elided = feed_payments.elide(whole, len(references))
     assert elided is not None
-    assert feed_payments.payments_of(elided.document) == []
+    assert invoice_payments.document_items(elided.document) == []
     stored = feed_payments.marked(body(elided.document, actor), elided, 7, "inv")
     mark = feed_payments.parse(stored)
     assert mark is not None and (mark.count, mark.version) == (len(references), 7)
-    back = feed_payments.splice(mark, feed_payments.payments_of(whole))
+    back = feed_payments.splice(mark, invoice_payments.document_items(whole))
     assert back == body(whole, actor)
 
 
