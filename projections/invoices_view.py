@@ -206,19 +206,21 @@ class InvoicesView(AggregateView):
 
     def document_on(self, account_id: UUID, invoice_id: UUID, today: date) -> Plan[bytes | None]:
         """The invoice's document if it exists and belongs to this account, else None."""
-        # The row and its blocks in one statement (one round trip, one snapshot).
+        # The row and its blocks in one statement (one round trip, one snapshot). The
+        # blocks are used only if the row is found, which is selected by account.
         rows = yield Query(
             f"SELECT 0, document, status, due_date, payments_out FROM {self.table} "
             "WHERE id = ? AND account_id = ? UNION ALL "
-            f"SELECT 1, b.document, NULL, NULL, b.first_payment FROM {invoice_payments.TABLE} b "
-            f"JOIN {self.table} v ON v.id = b.invoice_id AND b.first_payment < v.payments_out "
-            "WHERE v.id = ? AND v.account_id = ? ORDER BY 1, 5",
-            (str(invoice_id), str(account_id)) * 2,
+            f"SELECT 1, document, NULL, NULL, first_payment FROM {invoice_payments.TABLE} "
+            "WHERE invoice_id = ?",
+            (str(invoice_id), str(account_id), str(invoice_id)),
         )
-        if not rows:
+        head = [r for r in rows if r[0] == 0]
+        if not head:
             return None
-        _, head, status, due_date, out = rows[0]
-        document = invoice_payments.spliced(bytes(head), out, [bytes(r[1]) for r in rows[1:]])
+        _, document, status, due_date, out = head[0]
+        parts = sorted((r[4], bytes(r[1])) for r in rows if r[0] == 1 and r[4] < out)
+        document = invoice_payments.spliced(bytes(document), out, [p for _, p in parts])
         return as_of_day(document, status, due_date, today)
 
     def outstanding(
