@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import is_
 from uuid import UUID
 
 from domain import money
@@ -64,8 +65,10 @@ def compute_totals(
 class _PaidSums:
     """The sums of the last few long payment tuples: a command on an invoice reads its
     totals several times (its rules, its row, its document), and the tuple changes only
-    when a payment is added, which makes a new one. Kept by identity: a kept tuple is
-    held, so no other tuple can take its id while it is here."""
+    when a payment is added, which makes a new one that starts with the same payment
+    objects: its sum is the last one's plus the new payments', the very additions a
+    sum from the start makes. Kept by the identity of the tuple's first payment (a
+    kept tuple is held, so no other object can take that id while it is here)."""
 
     LONG = 16
     KEPT = 32
@@ -77,12 +80,18 @@ class _PaidSums:
     def __call__(self, payments: tuple[Payment, ...], zero: Decimal) -> Decimal:
         if len(payments) < self.LONG:
             return sum((p.amount for p in payments), zero)
-        kept = self._kept.get(id(payments))
-        if kept is not None and kept[0] is payments and kept[1].as_tuple() == zero.as_tuple():
-            return kept[2]
-        paid = sum((p.amount for p in payments), zero)
+        kept = self._kept.get(id(payments[0]))
+        start, paid = 0, zero
+        if kept is not None and kept[1].as_tuple() == zero.as_tuple():
+            earlier = kept[0]
+            if earlier is payments:
+                return kept[2]
+            if len(earlier) < len(payments) and all(map(is_, earlier, payments)):
+                start, paid = len(earlier), kept[2]
+        paid = sum((p.amount for p in payments[start:]), paid)
         with self._lock:
-            self._kept[id(payments)] = (payments, zero, paid)
+            self._kept.pop(id(payments[0]), None)  # the latest goes last
+            self._kept[id(payments[0])] = (payments, zero, paid)
             while len(self._kept) > self.KEPT:
                 del self._kept[next(iter(self._kept))]
         return paid
