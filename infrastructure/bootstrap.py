@@ -152,7 +152,13 @@ def _build(
     )
     codec = StateCodec(app.mapper)
     clients = ClientsView(codec, documents.client)
-    invoices = InvoicesView(codec, documents.invoice, db.dialect, documents.invoice_without)
+    invoices = InvoicesView(
+        codec,
+        documents.invoice,
+        db.dialect,
+        documents.invoice_without,
+        lambda ident: documents.past_invoice(app.repository.get(ident)),
+    )
     recurring = RecurringView(codec, documents.recurring)
     shapes: dict[type, Callable[[Any], bytes]] = {
         Client: documents.client,
@@ -174,7 +180,9 @@ def _build(
     views.append(feed)  # written inline; following the log fills rows older than the feed
     projector = Projector(db, app, views, inline, transient=is_unavailable)
     projector.setup()
-    rows = InlineViews(db, inline, app.recording, app.recorded_events, feed)
+    rows = InlineViews(
+        db, inline, app.recording, app.recorded_events, feed, stored=app.repository.get
+    )
     recorder = app.recorder
     if not isinstance(recorder, InlinePostgresRecorder | InlineSQLiteRecorder):
         raise TypeError("the event store must write the inline views")

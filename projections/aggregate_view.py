@@ -36,6 +36,7 @@ class AggregateView:
         self.tables: Sequence[str] = (self.table,)
         self.names: tuple[str, ...] = (*self.columns, "document") if shape else self.columns
         self.state_sql = "state"  # SQL for the whole state in a read of the row
+        self.complete_sql = "1"  # SQL: 1 if the row can give its state whole, else 0
 
     def row_values(self, aggregate: Any) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -82,6 +83,9 @@ class AggregateView:
         row = cur.fetchone()
         if row is not None and row[0] >= event.originator_version:
             return  # already applied
+        if row is not None and row[1] is None:
+            # Its blocks are not all there: a rebuild writes the row whole again.
+            raise RuntimeError(f"the row of {aggregate_id} cannot give its state whole")
         current = None if row is None else self.codec.load(aggregate_id, row[0], row[1])
         aggregate = event.mutate(current)
         values = self.row(aggregate)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
+from application.lru import LRU
 from application.ports import SqlCursor, SqlDatabase
 from projections.aggregate_view import AggregateView, Seq
 from projections.audit_chain import GENESIS, link, link_parts
@@ -48,8 +50,15 @@ class InlineViews:
         events: Callable[[], Sequence[Any]] = list,
         feed: EventsFeed | None = None,
         kept: KeptStates | None = None,
+        stored: Callable[[UUID], Any] | None = None,
     ) -> None:
         self.db = db
+        # An aggregate from the event store, for a row that cannot give it whole.
+        self.stored = stored
+        # The version each aggregate handed out from a whole row had there (by object):
+        # a save of it writes only the blocks its own events complete; any other save
+        # writes them all (see projections/invoice_payments.py).
+        self._bases: LRU[int, tuple[weakref.ref[Any], int]] = LRU(4096)
         self.kept = kept or KeptStates()  # large states, decoded once per version
         self._sizes = threading.local()
         self.events = events  # the domain events this thread is saving, in order
@@ -72,9 +81,9 @@ class InlineViews:
         # Each document is shaped once: for its row and for the feed.
         documents = {a.id: view.shape(a) for view, a in rows if view.shape is not None}
         values = [(view, a, view.row(a, documents.get(a.id))) for view, a in rows]
-        # Each event changes one aggregate: as many were applied since its row.
-        added = Counter(event.originator_id for event in stored)
-        parts = [(view, view.parts(a, added[a.id], documents.get(a.id))) for view, a in rows]
+        parts = [
+            (view, view.parts(a, self._added(a, stored), documents.get(a.id))) for view, a in rows
+        ]
         # The states' sizes, for what this process keeps once the save commits.
         self._sizes.value = (
             {a.id: view.state_size(a, row) for view, a, row in values} if self.kept else None
@@ -84,6 +93,21 @@ class InlineViews:
         shaped = {a.id: row[-1] for view, a, row in values if view.shape is not None}
         feed = self._feed(self.feed, stored, aggregates, shaped) if self.feed else []
         return Prepared([link_parts(event) for event in stored], values, feed, parts)
+
+    def _added(self, aggregate: Any, stored: Sequence[StoredEvent]) -> int:
+        """How many events were applied to `aggregate` since the row its blocks build
+        on: this save's own if it came from its whole row at the version before them,
+        else every one it has had."""
+        added = sum(1 for event in stored if event.originator_id == aggregate.id)
+        version = int(aggregate.version)
+        base = self._bases.get(id(aggregate))
+        if base is not None and base[1] == version - added and base[0]() is aggregate:
+            return added
+        return version
+
+    def _based(self, aggregate: Any) -> Any:
+        self._bases.put(id(aggregate), (weakref.ref(aggregate), aggregate.version))
+        return aggregate
 
     def write(
         self,
@@ -153,7 +177,7 @@ class InlineViews:
         if event.originator_version == 1:
             return None
         row = self._row(view, event.originator_id)
-        if row is None or row[0] != event.originator_version - 1:
+        if row is None or row[0] != event.originator_version - 1 or row[1] is None:
             return _UNKNOWN
         return view.codec.load(event.originator_id, row[0], row[1])
 
@@ -164,7 +188,7 @@ class InlineViews:
         account_id: UUID | None = None,
         state: tuple[str, tuple[Any, ...]] | None = None,
     ) -> tuple[Any, ...] | None:
-        """(version, state) of the row, if it exists (and belongs to `account_id`);
+        """(version, state, ...) of the row, if it exists (and belongs to `account_id`);
         `state` is the state's SQL and its parameters (by default the whole state)."""
         state = state or (view.state_sql, ())
         sql = f"SELECT version, {state[0]} FROM {view.table} WHERE id = ?"
@@ -202,9 +226,25 @@ class InlineViews:
         rows = self.db.rows(" UNION ALL ".join(selects), params) if selects else []
         found = {row[0]: row for row in rows}
         return [
-            self.by_class[cls].codec.load(obj_id, found[n][1], found[n][2]) if n in found else None
-            for n, (cls, _, obj_id) in enumerate(wanted)
+            self._aggregate(self.by_class[cls], obj_id, account_id, found[n][1], found[n][2])
+            if n in found
+            else None
+            for n, (cls, account_id, obj_id) in enumerate(wanted)
         ]
+
+    def _aggregate(
+        self, view: AggregateView, obj_id: UUID, account_id: UUID | None, version: int, state: Any
+    ) -> Any:
+        """The aggregate from its row's whole state, or from the event store if the
+        row could not give it whole (None)."""
+        if state is not None:
+            return self._based(view.codec.load(obj_id, version, state))
+        if self.stored is None:
+            raise RuntimeError(f"the row of {obj_id} cannot give its state whole")
+        aggregate = self.stored(obj_id)
+        if account_id is not None and getattr(aggregate, "account_id", None) != account_id:
+            return None
+        return aggregate
 
     def _load(self, view: AggregateView, obj_id: UUID, account_id: UUID | None = None) -> Any:
         """The aggregate from its row; its state is not read when this process keeps it
@@ -213,14 +253,21 @@ class InlineViews:
         if kept is None:
             row = self._row(view, obj_id, account_id)
         else:
-            state = (f"CASE WHEN version = ? THEN NULL ELSE {view.state_sql} END", (kept.version,))
+            # The kept state, if the row still stands at its version; whether the row's
+            # blocks are all there decides which blocks its save writes.
+            state = (
+                f"CASE WHEN version = ? THEN NULL ELSE {view.state_sql} END, {view.complete_sql}",
+                (kept.version,),
+            )
             row = self._row(view, obj_id, account_id, state)
         if row is None:
             return None
         if row[1] is None and kept is not None and kept.version == row[0]:
-            return self.kept.handed_out(kept)
-        aggregate = view.codec.load(obj_id, row[0], row[1])
-        self.kept.loaded(aggregate, len(row[1]))
+            aggregate = self.kept.handed_out(kept)
+            return self._based(aggregate) if row[2] else aggregate
+        aggregate = self._aggregate(view, obj_id, account_id, row[0], row[1])
+        if row[1] is not None:
+            self.kept.loaded(aggregate, len(row[1]))
         return aggregate
 
     def saved(self, aggregates: Sequence[Any]) -> None:

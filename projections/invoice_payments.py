@@ -80,41 +80,61 @@ def splice(head: bytes, parts: Sequence[bytes]) -> bytes:
 
 def whole_sql(table: str, column: str, dialect: str, typed_only: bool = False) -> str:
     """SQL for the row's `column` with its blocks' texts put back (see `splice`), for
-    reads that load the row's state. `typed_only`: only a typed state (`["<topic>",...`)
-    leaves its payments out; any other encoding is stored whole."""
+    reads that load the row's state; NULL if any of its blocks is missing (a row
+    written while a rebuild refilled the blocks, say: see `InlineViews`). `typed_only`:
+    only a typed state (`["<topic>",...`) leaves its payments out; any other encoding
+    is stored whole."""
     t, b = table, TABLE
-    cond = f"{t}.payments_out > 0"
+    mine = f"b.invoice_id = {t}.id AND b.first_payment < {t}.payments_out"
+    complete = f"{complete_sql(t)} = 1"
     if dialect == "postgresql":
-        cond += f" AND get_byte({t}.{column}, 0) = 91" if typed_only else ""
         at = f"position('{_KEY_SQL}'::bytea IN {t}.{column})"
+        typed = f"substr({t}.{column}, 1, 2) = '[\"'::bytea AND {at} > 0"
         parts = (
             f"(SELECT string_agg(b.{column}, ','::bytea ORDER BY b.first_payment) FROM {b} b "
-            f"WHERE b.invoice_id = {t}.id AND b.first_payment < {t}.payments_out)"
+            f"WHERE {mine})"
         )
         sep = f"CASE WHEN get_byte({t}.{column}, {at} + 11) = 93 THEN ''::bytea ELSE ','::bytea END"
         spliced = f"overlay({t}.{column} PLACING {parts} || {sep} FROM {at} + 12 FOR 0)"
     else:
-        cond += f" AND substr({t}.{column}, 1, 1) = X'5B'" if typed_only else ""
         at = f"instr({t}.{column}, CAST('{_KEY_SQL}' AS BLOB))"
+        typed = f"substr({t}.{column}, 1, 2) = CAST('[\"' AS BLOB) AND {at} > 0"
+        # Rows come in the primary key's order, which group_concat keeps.
         parts = (
             f"(SELECT group_concat(p, ',') FROM (SELECT b.{column} AS p FROM {b} b "
-            f"WHERE b.invoice_id = {t}.id AND b.first_payment < {t}.payments_out "
-            "ORDER BY b.first_payment))"
+            f"WHERE {mine} ORDER BY b.first_payment))"
         )
         sep = f"CASE WHEN substr({t}.{column}, {at} + 12, 1) = X'5D' THEN '' ELSE ',' END"
         spliced = (
             f"CAST(substr({t}.{column}, 1, {at} + 11) || {parts} || {sep} || "
             f"substr({t}.{column}, {at} + 12) AS BLOB)"
         )
-    return f"CASE WHEN {cond} THEN {spliced} ELSE {t}.{column} END"
+    kept_apart = f"{t}.payments_out > 0" + (f" AND {typed}" if typed_only else "")
+    return (
+        f"CASE WHEN NOT ({kept_apart}) THEN {t}.{column} "
+        f"WHEN {complete} THEN {spliced} ELSE NULL END"
+    )
 
 
-def whole_documents(rows: Iterable[tuple[str, bytes, int]]) -> Plan[dict[str, bytes]]:
-    """Each invoice's document whole, from (id, the row's document, its payments_out);
-    the blocks of those that have any are read in one query."""
+def complete_sql(table: str) -> str:
+    """SQL: 1 if the row's blocks are all there, else 0."""
+    t = table
+    return (
+        f"CASE WHEN {t}.payments_out = 0 OR (SELECT count(*) FROM {TABLE} b "
+        f"WHERE b.invoice_id = {t}.id AND b.first_payment < {t}.payments_out) * {BLOCK} "
+        f"= {t}.payments_out THEN 1 ELSE 0 END"
+    )
+
+
+def whole_documents(rows: Iterable[tuple[str, bytes, int]]) -> Plan[dict[str, bytes | None]]:
+    """Each invoice's document whole, from (id, the row's document, its payments_out),
+    or None where a block is missing; the blocks of those that have any are read in
+    one query."""
     rows = list(rows)
     out = {ident: (doc, count) for ident, doc, count in rows if count}
-    documents = {ident: bytes(doc) for ident, doc, count in rows if not count}
+    documents: dict[str, bytes | None] = {
+        ident: bytes(doc) for ident, doc, count in rows if not count
+    }
     if not out:
         return documents
     ids = sorted(out)
@@ -133,11 +153,10 @@ def whole_documents(rows: Iterable[tuple[str, bytes, int]]) -> Plan[dict[str, by
     return documents
 
 
-def spliced(head: bytes, count: int, parts: Sequence[bytes]) -> bytes:
-    """The row's `head` whole again, given the blocks of its `count` payments kept apart."""
-    if len(parts) * BLOCK != count:
-        raise RuntimeError("an invoice's row is missing payments kept in blocks")
-    return splice(head, parts)
+def spliced(head: bytes, count: int, parts: Sequence[bytes]) -> bytes | None:
+    """The row's `head` whole again, given the blocks of its `count` payments kept
+    apart; None if any is missing."""
+    return splice(head, parts) if len(parts) * BLOCK == count else None
 
 
 def block_rows(

@@ -49,15 +49,6 @@ def invoice_on_day(document: bytes, day: date) -> bytes:
     return as_of_day(document, fields.status, fields.due_date[:10], day)
 
 
-def whole_documents(rows: list[tuple[Any, ...]], at: int) -> Plan[list[bytes]]:
-    """The documents of rows `(document, ..., id, payments_out, ...)` whole, in order;
-    `at` is where the id is (the count follows it)."""
-    whole = yield from invoice_payments.whole_documents(
-        (str(r[at]), r[0], int(r[at + 1])) for r in rows
-    )
-    return [whole[str(r[at])] for r in rows]
-
-
 class InvoicesView(AggregateView):
     """Invoice rows, and per account and currency the open invoices' count and amount
     due (`view_outstanding`), kept by triggers on every write to the rows: inline,
@@ -103,12 +94,17 @@ class InvoicesView(AggregateView):
         shape: Callable[[Any], bytes] | None = None,
         dialect: str = "sqlite",
         shape_without: Callable[[Any, int], bytes] | None = None,
+        replayed: Callable[[UUID], bytes] | None = None,
     ) -> None:
         super().__init__(codec, shape)
         self.shape_without = shape_without  # the document without its first payments
+        # The document shaped from the event store, for a row whose blocks are not all
+        # there (written while a rebuild refilled them; its next save writes them all).
+        self.replayed = replayed
         # Totals first: emptied before the rows.
         self.tables = (TOTALS, self.table, invoice_payments.TABLE)
         self.state_sql = invoice_payments.whole_sql(self.table, "state", dialect, typed_only=True)
+        self.complete_sql = invoice_payments.complete_sql(self.table)
 
     def rebuilding_statements(self, dialect: str) -> list[str]:
         # PostgreSQL's trigger can be told to skip a transaction; SQLite's cannot.
@@ -200,7 +196,7 @@ class InvoicesView(AggregateView):
         rows, next_cursor = yield from cursors.seq_rows(
             sql, params, limit, cursor, "invoices", seq_column=3
         )
-        documents = yield from whole_documents(rows, 4)
+        documents = yield from self._whole_documents(rows, 4)
         page = [as_of_day(d, r[1], r[2], today) for d, r in zip(documents, rows, strict=True)]
         return Page(page, next_cursor)
 
@@ -220,8 +216,21 @@ class InvoicesView(AggregateView):
             return None
         _, document, status, due_date, out = head[0]
         parts = sorted((r[4], bytes(r[1])) for r in rows if r[0] == 1 and r[4] < out)
-        document = invoice_payments.spliced(bytes(document), out, [p for _, p in parts])
-        return as_of_day(document, status, due_date, today)
+        whole = invoice_payments.spliced(bytes(document), out, [p for _, p in parts])
+        return as_of_day(whole or self._replayed(invoice_id), status, due_date, today)
+
+    def _whole_documents(self, rows: list[tuple[Any, ...]], at: int) -> Plan[list[bytes]]:
+        """The documents of rows `(document, ..., id, payments_out, ...)` whole, in
+        order; `at` is where the id is (the count follows it)."""
+        whole = yield from invoice_payments.whole_documents(
+            (str(r[at]), r[0], int(r[at + 1])) for r in rows
+        )
+        return [whole[str(r[at])] or self._replayed(UUID(str(r[at]))) for r in rows]
+
+    def _replayed(self, invoice_id: UUID) -> bytes:
+        if self.replayed is None:
+            raise RuntimeError(f"invoice {invoice_id} is missing payments kept in blocks")
+        return self.replayed(invoice_id)
 
     def outstanding(
         self, account_id: UUID, limit: int, cursor: str | None, today: date
@@ -256,7 +265,7 @@ class InvoicesView(AggregateView):
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = cursors.encode("outstanding", rows[-1][2], rows[-1][3]) if more else None
-        documents = yield from whole_documents(rows, 4)
+        documents = yield from self._whole_documents(rows, 4)
         page = Page(
             [as_of_day(d, r[1], r[2], today) for d, r in zip(documents, rows, strict=True)],
             next_cursor,

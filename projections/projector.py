@@ -378,6 +378,10 @@ class Projector:
             seq, ", ".join(behind), failures.TABLE, exc_info=error,
         )  # fmt: skip
 
+    def _stored(self, ident: UUID, version: int) -> Any:
+        """The aggregate at `version` from the event store."""
+        return self.app.repository.get(ident, version=version)
+
     def failures(self) -> list[failures.Failure]:
         """The events set aside by the following views, oldest first."""
         with self.db.transaction() as cur:
@@ -407,7 +411,7 @@ class Projector:
             events = reader.read(start, stop)
             notifications = [n for n, _ in events]
             if inline:
-                fold_batch(cur, inline, positions, events, memo, self.db.dialect)
+                fold_batch(cur, inline, positions, events, memo, self.db.dialect, self._stored)
             following = [v for v in views if not isinstance(v, AggregateView)]
             # Every batched view reads what it needs before any of them writes, so each
             # sees the store as one-at-a-time application would have left it.

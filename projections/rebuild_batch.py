@@ -4,7 +4,7 @@ read at most once and written once per batch, which is what makes a rebuild fast
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -24,8 +24,11 @@ def fold_batch(
     events: Sequence[tuple[Notification, Any]],
     memo: dict[UUID, tuple[Any, int]],
     dialect: str = "sqlite",
+    stored: Callable[[UUID, int], Any] | None = None,
 ) -> None:
-    """Apply `events` to the rows of `views` that have not seen them."""
+    """Apply `events` to the rows of `views` that have not seen them. `stored` gives an
+    aggregate at a version from the event store, for a row that cannot give it whole
+    (see InlineViews)."""
     mine: list[tuple[AggregateView, Notification, Any]] = []
     for notification, event in events:
         for view in views:
@@ -35,9 +38,10 @@ def fold_batch(
                 break
     if not mine:
         return
-    _load_missing(cur, mine, memo)
+    # Events applied to each since its row was written: for one whose row could not
+    # give it whole, every event it has had (its next write writes every block).
+    applied: Counter[UUID] = Counter(_load_missing(cur, mine, memo, stored))
     touched: dict[UUID, AggregateView] = {}
-    applied: Counter[UUID] = Counter()  # events applied to each since its row was written
     for view, notification, event in mine:
         aggregate_id = event.originator_id
         aggregate, seq = memo.get(aggregate_id, (None, notification.id))
@@ -62,10 +66,13 @@ def _load_missing(
     cur: SqlCursor,
     mine: list[tuple[AggregateView, Notification, Any]],
     memo: dict[UUID, tuple[Any, int]],
-) -> None:
+    stored: Callable[[UUID, int], Any] | None,
+) -> dict[UUID, int]:
     """Read, in one query per view, the rows of the aggregates not held in memory. An
-    aggregate the batch creates has no earlier state to read: its first event makes it."""
+    aggregate the batch creates has no earlier state to read: its first event makes it.
+    Returns the versions of those that came from the event store instead."""
     wanted: dict[str, tuple[AggregateView, set[UUID]]] = {}
+    restored: dict[UUID, int] = {}
     seen: set[UUID] = set()
     for view, _, event in mine:
         ident = event.originator_id
@@ -86,7 +93,14 @@ def _load_missing(
             )
             for row in cur.fetchall():
                 ident = UUID(row[0])
-                memo[ident] = (view.codec.load(ident, row[1], row[2]), int(row[3]))
+                if row[2] is None:  # the row cannot give it whole
+                    if stored is None:
+                        raise RuntimeError(f"the row of {ident} cannot give its state whole")
+                    memo[ident] = (stored(ident, int(row[1])), int(row[3]))
+                    restored[ident] = int(row[1])
+                else:
+                    memo[ident] = (view.codec.load(ident, row[1], row[2]), int(row[3]))
+    return restored
 
 
 def _upsert_rows(
