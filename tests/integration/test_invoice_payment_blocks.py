@@ -264,4 +264,3 @@ def test_a_row_missing_a_block_reads_from_the_event_store_and_its_next_save_mend
     invoice = app.get_invoice(tenant.account_id, invoice_id)
     assert len(invoice.payments) == 3 * BLOCK + 9
     assert invoice.totals.amount_paid == Decimal(2) * (3 * BLOCK + 5) + Decimal("3.75") + 1
-
