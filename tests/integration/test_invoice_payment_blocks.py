@@ -23,8 +23,11 @@ from domain.invoice import Invoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
+from projections.aggregate_view import name_of
+from projections.batch_reader import BatchReader
 from projections.inline import InlineViews
 from projections.invoice_payments import BLOCK, TABLE
+from projections.rebuild_batch import fold_batch
 from tests.support import META, FakeClock, Tenant, make_tenant
 
 LINES = (LineItem("Work", Decimal(1), Decimal(100_000)),)
@@ -264,3 +267,36 @@ def test_a_row_missing_a_block_reads_from_the_event_store_and_its_next_save_mend
     invoice = app.get_invoice(tenant.account_id, invoice_id)
     assert len(invoice.payments) == 3 * BLOCK + 9
     assert invoice.totals.amount_paid == Decimal(2) * (3 * BLOCK + 5) + Decimal("3.75") + 1
+
+
+def test_a_rebuild_meeting_a_row_missing_a_block_takes_it_from_the_event_store(
+    services: Services, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fold that refills the rows finds a row behind its events with a block gone:
+    it loads that invoice from the event store and writes every block with the row."""
+    invoice_id = open_invoice(services, tenant)
+    pay_at_once(services, tenant, invoice_id, 2 * BLOCK + 1)
+    drop_block(services, invoice_id, 0)
+    rows = services.app.rows
+    assert isinstance(rows, InlineViews)
+    view = rows.by_class[Invoice]
+    with monkeypatch.context() as patched:  # a payment whose row is not written
+        patched.setattr(view, "upsert", lambda *_: None)
+        patched.setattr(view, "write_parts", lambda *_: None)
+        pay(services, tenant, invoice_id, 7)
+    last = services.app.recorder.max_notification_id() or 0
+    events = BatchReader(services.app, 10, ahead=False).read(last - 1, last)
+    assert [e.originator_id for _, e in events] == [invoice_id]
+    with services.db.transaction() as cur:
+        fold_batch(
+            cur,
+            [view],
+            {name_of(view): last - 1},
+            events,
+            {},
+            services.db.dialect,
+            lambda ident, version: services.app.repository.get(ident, version=version),
+        )
+    assert blocks(services, invoice_id) == (2, 2)
+    assert row_payments(services, invoice_id) == (2, 2 * BLOCK)
+    assert read(services, tenant, invoice_id) == replayed(services, invoice_id)
