@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -45,14 +46,23 @@ INVOICE = {
 
 @contextmanager
 def throwaway_database(server_url: str) -> Iterator[str]:
+    """A database dropped at the end, also when the bench is stopped by SIGTERM (as
+    `timeout` stops it): the signal unwinds like an exception, so every cleanup of the
+    caller (a worktree, its servers) runs too."""
     name = f"experi_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         yield server_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
+        signal.signal(signal.SIGTERM, previous)
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 # The baseline runs on the same process model as `experi serve --workers N` (each
