@@ -152,13 +152,7 @@ def _build(
     )
     codec = StateCodec(app.mapper)
     clients = ClientsView(codec, documents.client)
-    invoices = InvoicesView(
-        codec,
-        documents.invoice,
-        db.dialect,
-        documents.invoice_without,
-        lambda ident: documents.past_invoice(app.repository.get(ident)),
-    )
+    invoices = InvoicesView(codec, documents, db.dialect, app.repository.get)
     recurring = RecurringView(codec, documents.recurring)
     shapes: dict[type, Callable[[Any], bytes]] = {
         Client: documents.client,

@@ -1,7 +1,7 @@
 """JSON arrays of long tuples that only grow, extended rather than encoded again.
 
-An invoice's payments tuple gains one payment per command, and every command writes the
-whole tuple (in its row's state, in its document). The array last encoded for each owner
+An invoice's payments tuple gains one payment per command, and every command answers
+with its whole document, which lists them all. The array last encoded for each owner
 is kept with the tuple it came from; when the next tuple holds the same item objects in
 the same order plus new ones, only the new ones are encoded. Items never change (frozen
 values), so the same objects give the same text; any other tuple is encoded whole.

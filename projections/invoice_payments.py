@@ -59,16 +59,6 @@ def document_items(document: bytes) -> list[msgspec.Raw]:
     return _DOCUMENT.decode(document).payments
 
 
-def without_first(document: bytes, count: int) -> bytes:
-    """The document with its first `count` payments taken out of `payments`."""
-    if count == 0:
-        return document
-    items = document_items(document)
-    at = document.index(KEY) + len(KEY)  # the key's only unescaped occurrence
-    end = at + sum(map(len, items)) + len(items) - 1  # the array's `]`
-    return document[:at] + b",".join(bytes(item) for item in items[count:]) + document[end:]
-
-
 def splice(head: bytes, parts: Sequence[bytes]) -> bytes:
     """The text whole again: the blocks' `parts` put in front of the row's payments."""
     if not parts:

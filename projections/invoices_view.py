@@ -10,7 +10,7 @@ from uuid import UUID
 
 import msgspec
 
-from application.ports import InvoiceFilter, Page, SqlCursor
+from application.ports import Documents, InvoiceFilter, Page, SqlCursor
 from domain import money
 from domain.invoice import Invoice, overdue
 from projections import cursors, invoice_payments
@@ -91,16 +91,15 @@ class InvoicesView(AggregateView):
     def __init__(
         self,
         codec: StateCodec,
-        shape: Callable[[Any], bytes] | None = None,
+        documents: Documents | None = None,
         dialect: str = "sqlite",
-        shape_without: Callable[[Any, int], bytes] | None = None,
-        replayed: Callable[[UUID], bytes] | None = None,
+        stored: Callable[[UUID], Any] | None = None,
     ) -> None:
-        super().__init__(codec, shape)
-        self.shape_without = shape_without  # the document without its first payments
-        # The document shaped from the event store, for a row whose blocks are not all
-        # there (written while a rebuild refilled them; its next save writes them all).
-        self.replayed = replayed
+        super().__init__(codec, documents.invoice if documents else None)
+        self.documents = documents
+        # The invoice from the event store, for a row whose blocks are not all there
+        # (written while a rebuild refilled them; its next save writes them all).
+        self.stored = stored
         # Totals first: emptied before the rows.
         self.tables = (TOTALS, self.table, invoice_payments.TABLE)
         self.state_sql = invoice_payments.whole_sql(self.table, "state", dialect, typed_only=True)
@@ -128,18 +127,15 @@ class InvoicesView(AggregateView):
     def moved(self, invoice: Any) -> int:
         """How many of the invoice's payments its row leaves to blocks (only a view
         that keeps documents has blocks)."""
-        return invoice_payments.moved(len(invoice.payments)) if self.shape is not None else 0
+        return invoice_payments.moved(len(invoice.payments)) if self.documents else 0
 
     def row(self, aggregate: Any, document: bytes | None = None) -> tuple[Any, ...]:
         """The row without the payments its blocks hold (see invoice_payments)."""
         out = self.moved(aggregate)
         columns = self.row_values(aggregate)
-        if self.shape is not None:
-            if out and self.shape_without is not None:
-                head = self.shape_without(aggregate, out)
-            else:
-                head = invoice_payments.without_first(document or self.shape(aggregate), out)
-            columns = (*columns, head)
+        if self.documents is not None:
+            head = self.documents.invoice_without(aggregate, out) if out else None
+            columns = (*columns, head or document or self.documents.invoice(aggregate))
         return (aggregate.version, self.codec.dump(aggregate, skip=out), *columns)
 
     def state_size(self, aggregate: Any, row: tuple[Any, ...]) -> int:
@@ -228,9 +224,9 @@ class InvoicesView(AggregateView):
         return [whole[str(r[at])] or self._replayed(UUID(str(r[at]))) for r in rows]
 
     def _replayed(self, invoice_id: UUID) -> bytes:
-        if self.replayed is None:
+        if self.stored is None or self.documents is None:
             raise RuntimeError(f"invoice {invoice_id} is missing payments kept in blocks")
-        return self.replayed(invoice_id)
+        return self.documents.past_invoice(self.stored(invoice_id))
 
     def outstanding(
         self, account_id: UUID, limit: int, cursor: str | None, today: date

@@ -1,7 +1,8 @@
 """Large aggregate states kept decoded in the process, each at the version it stands at.
 
-An invoice's state holds every payment and email it ever had: at 1,000 payments its row
-is about 175 KB, and decoding it took about 5 ms of each payment's 9. A state kept here
+An invoice's state holds every payment and email it ever had: at 1,000 payments it is
+about 175 KB (its row keeps most payments in blocks beside it, put back when read), and
+decoding it took about 5 ms of each payment's 9. A state kept here
 is used only when its row, read in the same statement, still stands at the kept version
 (a version is one history: the same events, so the same state), and the row's state is
 then not sent at all. Every other row is read and decoded as before.

@@ -13,7 +13,6 @@ from eventsourcing.utils import get_topic
 
 from domain.invoice import Invoice
 from domain.snapshots import Snapshot
-from projections.grown_arrays import GrownArrays
 from projections.invoice_state import InvoiceState
 
 SNAPSHOT_TOPIC = get_topic(Snapshot)
@@ -21,10 +20,9 @@ SNAPSHOT_TOPIC = get_topic(Snapshot)
 _IDENTITY = ("_id", "_version", "_pending_events")
 # Kinds whose state grows with their life get a typed encoding (see TypedState).
 TYPED: Mapping[type, type] = {Invoice: InvoiceState}
-# Attributes that only grow, one item per command: long ones are encoded by extending
-# the array of the tuple before (see GrownArrays).
+# Attributes that only grow, one item per command: their first items can be kept
+# apart from the row (see projections/invoice_payments.py).
 GROWN: Mapping[type, tuple[str, ...]] = {Invoice: ("payments",)}
-LONG = 16  # items; shorter tuples are encoded whole
 
 
 def _joined(items_type: Any) -> Callable[[Any], bytes]:
@@ -50,10 +48,6 @@ class TypedState:
         self._decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(schema)
         hints = get_type_hints(schema)
         self.joined = {name: _joined(hints[name]) for name in GROWN.get(cls, ())}
-        # The growing tuples' arrays (an invoice's payments), at most 8 MB of text each.
-        self._grown = {
-            name: GrownArrays(joined, 8 * 1024 * 1024) for name, joined in self.joined.items()
-        }
 
     def dump(self, aggregate: Any, skip: int = 0) -> bytes | None:
         """The state, leaving out the first `skip` items of each growing tuple (kept
@@ -62,18 +56,9 @@ class TypedState:
         if state.keys() != self.fields:
             return None
         if skip:
-            state.update({name: tuple(state[name])[skip:] for name in self._grown})
-        long = {
-            name: items
-            for name in self._grown
-            if isinstance(items := state[name], tuple) and len(items) >= LONG
-        }
+            state.update({name: tuple(state[name])[skip:] for name in self.joined})
         try:
-            checked: Any = msgspec.convert(
-                {**state, **dict.fromkeys(long, ())}, self.schema, from_attributes=True
-            )
-            for name, items in long.items():
-                checked[name] = msgspec.Raw(self._grown[name].array(aggregate.id, items))
+            checked: Any = msgspec.convert(state, self.schema, from_attributes=True)
         except msgspec.ValidationError:
             return None
         return self.prefix + msgspec.json.encode(checked) + b"]"
