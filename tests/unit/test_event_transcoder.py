@@ -16,11 +16,11 @@ from eventsourcing.persistence import (
     TranscodingNotRegisteredError,
     UUIDAsHex,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from application import transcodings
-from application.transcodings import EventTranscoder
+from application.transcodings import EventTranscoder, uuid_from_hex
 from domain.values import Email, LineItem, Payment
 from projections.collection import bulk_collection
 
@@ -68,6 +68,47 @@ def test_every_stored_value_decodes_as_the_library_decodes_it(state: dict[str, A
     stored = library.encode(state)
     assert ours.encode(state) == stored  # the stored form is the library's
     assert ours.decode(stored) == library.decode(stored)
+
+
+def test_what_the_fast_parser_refuses_decodes_as_the_library_decodes_it() -> None:
+    library, ours = transcoders()
+    for stored in (
+        b'{"x":NaN,"y":{"_type_":"decimal_str","_data_":"1.50"}}',
+        b'{"x":Infinity,"y":-Infinity}',
+        b'{"lone":"\\ud800","y":{"_type_":"uuid_hex","_data_":"' + b"a" * 32 + b'"}}',
+        b'{"big":1e400}',
+    ):
+        expected, got = library.decode(stored), ours.decode(stored)
+        assert repr(got) == repr(expected)  # NaN is not equal to itself
+    with pytest.raises(ValueError):
+        ours.decode(b'{"x":')  # not JSON: refused, as the library refuses it
+
+
+# 32 characters: hex digits, and the few others UUID's own parsing strips or int() takes
+UUID_TEXTS = st.text(alphabet="0123456789abcdefABCDEF-{}+ _:urnix", min_size=32, max_size=32)
+
+
+@settings(max_examples=500)
+@given(st.one_of(UUID_TEXTS, st.uuids().map(lambda u: u.hex), st.text(max_size=40)))
+@example("-" + "a" * 31)  # int() reads a sign; UUID strips dashes first
+@example("{" + "a" * 30 + "}")
+def test_an_id_is_read_as_uuid_reads_it(text: str) -> None:
+    try:
+        expected: UUID | type[ValueError] = UUID(text)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: UUID | type[ValueError] = uuid_from_hex(text)
+    except ValueError:
+        got = ValueError
+    assert got == expected
+    if isinstance(got, UUID) and isinstance(expected, UUID):
+        assert (got.int, got.is_safe, hash(got), str(got)) == (
+            expected.int,
+            expected.is_safe,
+            hash(expected),
+            str(expected),
+        )
 
 
 def test_values_come_back_as_their_own_types() -> None:
