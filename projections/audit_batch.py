@@ -38,21 +38,37 @@ def insert_rows(
 
     On PostgreSQL the rows go as one JSON parameter typed by the table's own row type:
     a statement with thousands of placeholders, or text arrays escaped one element at
-    a time, cost more to prepare on the client than the insert costs to run.
+    a time, cost more to prepare on the client than the insert costs to run. Columns
+    that hold bytes go beside it as arrays, sent in binary, row for row (in JSON they
+    would be hex text, twice their size, made and parsed on both sides).
     """
     if not rows:
         return
     names = ", ".join(columns)
     if dialect == "postgresql":
-        row_type = _row_type(tuple(columns))
-        # Columns that hold bytes (or may: None in the first row) are converted per row.
-        first = rows[0]
-        hexed = [i for i, v in enumerate(first) if v is None or isinstance(v, _BYTES)]
-        encoded = _ENCODER.encode([row_type(*_hexed(row, hexed)) for row in rows])
+        binary = _bytes_columns(rows)
+        if not binary:
+            encoded = _ENCODER.encode([_row_type(tuple(columns))(*row) for row in rows])
+            cur.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM "
+                f"json_populate_recordset(NULL::{table}, ?::json) {tail}",
+                (encoded.decode(),),
+            )
+            return
+        textual = [i for i in range(len(columns)) if i not in binary]
+        row_type = _row_type(tuple(columns[i] for i in textual))
+        encoded = _ENCODER.encode([row_type(*[row[i] for i in textual]) for row in rows])
+        chosen = ", ".join(
+            f"b.{name}" if i in binary else f"r.{name}" for i, name in enumerate(columns)
+        )
+        arrays = ", ".join("%b::bytea[]" for _ in binary)  # sent in binary, not escaped
+        aliases = ", ".join(columns[i] for i in binary)
         cur.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM "
-            f"json_populate_recordset(NULL::{table}, ?::json) {tail}",
-            (encoded.decode(),),
+            f"INSERT INTO {table} ({names}) SELECT {chosen} FROM "
+            f"json_populate_recordset(NULL::{table}, ?::json) WITH ORDINALITY AS r "
+            f"JOIN unnest({arrays}) WITH ORDINALITY AS b({aliases}, n) "
+            f"ON b.n = r.ordinality {tail}",
+            (encoded.decode(), *([_binary(row[i]) for row in rows] for i in binary)),
         )
         return
     one = "(" + ", ".join("?" for _ in columns) + ")"
@@ -75,15 +91,18 @@ def _row_type(columns: tuple[str, ...]) -> type[msgspec.Struct]:
     return msgspec.defstruct("Row", columns)
 
 
-def _hexed(row: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
-    """The row with its bytes values (at the positions `at`) in bytea's text form."""
-    if not at:
-        return row
-    values = list(row)
-    for i in at:
-        if isinstance(values[i], _BYTES):
-            values[i] = "\\x" + bytes(values[i]).hex()
-    return tuple(values)
+def _bytes_columns(rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    """The positions of the columns that hold bytes in some row."""
+    first = rows[0]
+    found = [i for i, v in enumerate(first) if isinstance(v, _BYTES)]
+    for i, value in enumerate(first):
+        if value is None and any(isinstance(row[i], _BYTES) for row in rows):
+            found.append(i)
+    return sorted(found)
+
+
+def _binary(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 def select_in(cur: SqlCursor, sql: str, ids: Sequence[Any]) -> list[tuple[Any, ...]]:
