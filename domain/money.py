@@ -35,6 +35,10 @@ _QUANTUM: dict[str, Decimal] = {
     code: Decimal(1).scaleb(-units) for code, units in MINOR_UNITS.items()
 }
 
+_ZERO_OF: dict[str, Decimal] = {
+    code: Decimal(0).quantize(quantum, rounding=ROUND_HALF_UP) for code, quantum in _QUANTUM.items()
+}
+
 # Wide enough that normalising any Decimal is exact: no rounding, no underflow to zero
 # (1e-999999999 keeps its 999999999 places), no overflow.
 _EXACT = decimal.Context(
@@ -63,6 +67,11 @@ def minor_units(currency: str) -> int:
 def exponent(currency: str) -> Decimal:
     """The quantum of a currency: Decimal('0.01') for GBP, Decimal('1') for JPY."""
     return _QUANTUM[currency]
+
+
+def zero(currency: str) -> Decimal:
+    """Nothing, to the currency's minor unit: `round_money(Decimal(0), currency)`."""
+    return _ZERO_OF[currency]
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

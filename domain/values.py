@@ -54,12 +54,43 @@ def compute_totals(
     payments: tuple[Payment, ...] = (),
 ) -> Totals:
     """The contract's arithmetic: round each line, sum, round the tax, add."""
-    zero = money.round_money(Decimal(0), currency)
-    subtotal = sum((line.amount(currency) for line in lines), zero)
-    tax = money.tax_amount(subtotal, tax_rate, currency)
+    zero = money.zero(currency)
+    subtotal, tax = _line_sums(lines, tax_rate, currency)
     total = subtotal + tax
     paid = _paid(payments, zero)
     return Totals(subtotal, tax, total, paid, total - paid)
+
+
+class _LineSums:
+    """The subtotal and tax of the last lines seen, kept by the identity of the lines'
+    tuple: an invoice keeps the same tuple from event to event (only an edit makes
+    another), and its totals are read at every payment, for its row and its document.
+    The tax rate must be the very same object too, so the result is the one the
+    arithmetic gives (a kept tuple is held, so no other object can take its id)."""
+
+    KEPT = 1024
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[tuple[LineItem, ...], Decimal, str, Decimal, Decimal]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, lines: tuple[LineItem, ...], tax_rate: Decimal, currency: str
+    ) -> tuple[Decimal, Decimal]:
+        kept = self._kept.get(id(lines))
+        if kept is not None and kept[0] is lines and kept[1] is tax_rate and kept[2] == currency:
+            return kept[3], kept[4]
+        subtotal = sum((line.amount(currency) for line in lines), money.zero(currency))
+        tax = money.tax_amount(subtotal, tax_rate, currency)
+        with self._lock:
+            self._kept.pop(id(lines), None)
+            self._kept[id(lines)] = (lines, tax_rate, currency, subtotal, tax)
+            while len(self._kept) > self.KEPT:
+                del self._kept[next(iter(self._kept))]
+        return subtotal, tax
+
+
+_line_sums = _LineSums()
 
 
 class _PaidSums:
