@@ -8,7 +8,7 @@ from typing import Any
 
 from application.app import Experi
 from application.authentication import Authenticator
-from application.ports import Clock, Documents, RateLimiter
+from application.ports import Clock, Documents, InvoiceDocument, RateLimiter
 from application.sending import DeliveryPolicy
 from domain.client import Client
 from domain.invoice import Invoice
@@ -20,9 +20,9 @@ from infrastructure.idempotency import IdempotencyStore
 from infrastructure.mail import FileMailer, SmtpMailer
 from infrastructure.outbox_worker import OutboxWorker
 from infrastructure.passwords import Argon2Passwords
-from infrastructure.pdf import InvoicePdf, RenderCache
 from infrastructure.rate_batches import BatchedLimiter
 from infrastructure.ratelimit import MemoryRateLimiter, RedisRateLimiter, SqlRateLimiter
+from infrastructure.render_cache import RenderCache
 from infrastructure.scheduler import RecurringRunner
 from infrastructure.send_quota import SqlSendQuota
 from infrastructure.sessions import KeyUsage, SessionStore
@@ -117,6 +117,12 @@ def asking(db: Any, recorder: Any) -> Nudge | None:
     return ask
 
 
+def invoice_pdf() -> InvoiceDocument:
+    from infrastructure.pdf import InvoicePdf  # imported at the first PDF (reportlab)
+
+    return InvoicePdf()
+
+
 def build_services(
     settings: Settings, clock: Clock | None = None, *, documents: Documents
 ) -> Services:
@@ -143,7 +149,7 @@ def _build(
         if settings.smtp_url
         else FileMailer(settings.data_dir / "outbox")
     )
-    app.document = RenderCache(InvoicePdf())
+    app.document = RenderCache(invoice_pdf)
     app.passwords = Argon2Passwords()
     app.email_from = settings.email_from
     app.delivery_policy = DeliveryPolicy(settings.email_max_attempts, settings.email_retry_seconds)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -19,8 +17,6 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from application.lru import SizedLRU
-from application.ports import InvoiceDocument
 from domain import money
 
 _FONTS = Path(reportlab.__file__).parent / "fonts"
@@ -201,38 +197,6 @@ class InvoicePdf:
                 Paragraph(escape(invoice.notes).replace("\n", "<br/>"), BODY),
             ]
         return story
-
-
-class RenderCache:
-    """Rendered invoices by (invoice, seller, client) version, least recently used
-    dropped first once they pass `max_bytes`. A 500-line invoice costs over a second
-    of CPU to render; an unchanged one is rendered once, and its download and its
-    email attachment are the same bytes."""
-
-    def __init__(self, renderer: InvoiceDocument, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.renderer = renderer
-        self._documents: SizedLRU[Hashable, bytes] = SizedLRU(max_bytes)
-        self._lock = threading.Lock()
-        self._rendering: dict[Hashable, threading.Lock] = {}
-
-    def render(self, invoice: Any, seller: Any, client: Any) -> bytes:
-        key = (invoice.id, invoice.version, seller.id, seller.version, client.id, client.version)
-        with self._lock:
-            document = self._documents.get(key)
-            if document is not None:
-                return document
-            # Requests for the same new version wait for one render, not one each.
-            gate = self._rendering.setdefault(key, threading.Lock())
-        try:
-            with gate:
-                document = self._documents.get(key)
-                if document is None:
-                    document = self.renderer.render(invoice, seller, client)
-                    self._documents.put(key, document, len(document))
-        finally:
-            with self._lock:
-                self._rendering.pop(key, None)
-        return document
 
 
 def _date(value: Any) -> str:

@@ -14,8 +14,6 @@ import threading
 import time
 from typing import Any
 
-import redis
-
 from application.ports import RateDecision, SqlDatabase
 
 WINDOW = 60.0
@@ -163,6 +161,11 @@ class RedisRateLimiter(SharedLimiter):
     """
 
     def __init__(self, url: str, prefix: str = "experi:rate:", timeout: float = 0.5) -> None:
+        # Imported here: a process without Redis (the CLI, a rebuild's helper, the
+        # embedded default) does not pay for the client's import.
+        import redis
+
+        self._unreachable = (redis.RedisError, OSError)
         self.client: Any = redis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
@@ -182,7 +185,7 @@ class RedisRateLimiter(SharedLimiter):
             start, count = self._script(
                 keys=[self.prefix + bucket], args=[repr(now), window, ttl_ms, hits]
             )
-        except (redis.RedisError, OSError):
+        except self._unreachable:
             log.warning("rate-limit store (Redis) unreachable; limiting in this process only")
             self._down_until = time.monotonic() + RETRY_SECONDS
             return None

@@ -30,12 +30,15 @@ def fold_batch(
     aggregate at a version from the event store, for a row that cannot give it whole
     (see InlineViews)."""
     mine: list[tuple[AggregateView, Notification, Any]] = []
+    owners: dict[type, tuple[AggregateView, int] | None] = {}  # by event class
     for notification, event in events:
-        for view in views:
-            if isinstance(event, view.aggregate_event):
-                if positions[name_of(view)] < notification.id:
-                    mine.append((view, notification, event))
-                break
+        kind = type(event)
+        if kind not in owners:
+            owner = next((v for v in views if isinstance(event, v.aggregate_event)), None)
+            owners[kind] = None if owner is None else (owner, positions[name_of(owner)])
+        found = owners[kind]
+        if found is not None and found[1] < notification.id:
+            mine.append((found[0], notification, event))
     if not mine:
         return
     # Events applied to each since its row was written: for one whose row could not
