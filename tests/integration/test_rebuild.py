@@ -4,13 +4,16 @@ process of their own on PostgreSQL, and resumable after an interruption or a fai
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import pytest
 
 from api.documents import ApiDocuments
 from infrastructure.bootstrap import Services
-from infrastructure.rebuild_helpers import HelperFailed, in_processes
+from infrastructure.rebuild_helpers import DocumentsByName, HelperFailed, in_processes
 from infrastructure.settings import Settings
 from projections import projector as projector_module
 from projections.aggregate_view import name_of
@@ -91,13 +94,6 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
     assert projector_module.REBUILDING not in positions(services)
 
 
-class BrokenDocuments(ApiDocuments):
-    """Fails in the helper process as it starts (imported there by name)."""
-
-    def __init__(self) -> None:
-        raise RuntimeError("this helper fails on purpose")
-
-
 @pytest.fixture
 def populated(services: Services, settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
     """A PostgreSQL store with a few accounts' events; its views' contents."""
@@ -131,9 +127,12 @@ def test_a_helper_process_rebuilds_the_audit_views_alongside(
 def test_a_failed_helper_leaves_a_rebuild_that_resumes(
     services: Services, settings: Settings, populated: dict[str, Any]
 ) -> None:
+    # The helper's store cannot be opened: it fails as it starts, the rows go on.
+    parts = urlsplit(settings.database_url)._replace(path="/experi_no_such_database")
+    missing = replace(settings, database_url=urlunsplit(parts))
     with pytest.raises(HelperFailed, match="audit views failed"):
         services.projector.rebuild(
-            Progress(io.StringIO()), elsewhere=in_processes(settings, BrokenDocuments)
+            Progress(io.StringIO()), elsewhere=in_processes(missing, ApiDocuments)
         )
     marks = positions(services)
     latest = services.app.recorder.max_notification_id() or 0
@@ -148,3 +147,25 @@ def test_a_failed_helper_leaves_a_rebuild_that_resumes(
     )
     assert contents(services) == populated
     assert projector_module.REBUILDING not in positions(services)
+
+
+def test_a_helper_makes_its_documents_only_when_one_is_shaped(services: Services) -> None:
+    """A rebuild's helper is given the documents by name: imported and made at the
+    first shape asked for, and shaping exactly what the named class shapes."""
+    populate(services)
+    app, named = services.app, DocumentsByName("api.documents:ApiDocuments")
+    with services.db.transaction() as cur:
+        cur.execute("SELECT id FROM view_invoices ORDER BY seq")
+        invoice_ids = [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT id FROM view_clients")
+        client_id = cur.fetchall()[0][0]
+    assert named._documents is None  # nothing shaped yet: nothing made
+    made = ApiDocuments()
+    client = app.repository.get(UUID(str(client_id)))
+    assert named.client(client) == made.client(client)
+    assert isinstance(named._documents, ApiDocuments)
+    for ident in invoice_ids:
+        invoice = app.repository.get(UUID(str(ident)))
+        assert named.invoice(invoice) == made.invoice(invoice)
+        assert named.past_invoice(invoice) == made.past_invoice(invoice)
+        assert named.invoice_without(invoice, 0) == made.invoice_without(invoice, 0)
