@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +24,7 @@ from projections.outstanding_totals import (
     recount_statements,
     totals_statements,
 )
-from projections.plans import Plan, Query
+from projections.plans import Blocking, Plan, Query
 from projections.state import StateCodec
 
 # Documents are shaped with `isOverdue` false; a read sets it for the day it is read.
@@ -213,7 +214,9 @@ class InvoicesView(AggregateView):
         _, document, status, due_date, out = head[0]
         parts = sorted((r[4], bytes(r[1])) for r in rows if r[0] == 1 and r[4] < out)
         whole = invoice_payments.spliced(bytes(document), out, [p for _, p in parts])
-        return as_of_day(whole or self._replayed(invoice_id), status, due_date, today)
+        if whole is None:
+            whole = yield Blocking(partial(self._replayed, invoice_id))
+        return as_of_day(whole, status, due_date, today)
 
     def _whole_documents(self, rows: list[tuple[Any, ...]], at: int) -> Plan[list[bytes]]:
         """The documents of rows `(document, ..., id, payments_out, ...)` whole, in
@@ -221,7 +224,13 @@ class InvoicesView(AggregateView):
         whole = yield from invoice_payments.whole_documents(
             (str(r[at]), r[0], int(r[at + 1])) for r in rows
         )
-        return [whole[str(r[at])] or self._replayed(UUID(str(r[at]))) for r in rows]
+        documents = []
+        for row in rows:
+            document = whole[str(row[at])]
+            if document is None:
+                document = yield Blocking(partial(self._replayed, UUID(str(row[at]))))
+            documents.append(document)
+        return documents
 
     def _replayed(self, invoice_id: UUID) -> bytes:
         if self.stored is None or self.documents is None:

@@ -5,11 +5,13 @@ query's rows, then returns its result. `run_plan` drives it through the blocking
 driver; `read_plan` through `SqlDatabase.read`, which on PostgreSQL runs on the
 server's event loop without a hop to a worker thread. A `@planned` method of a class
 with a `db` does both: `queries.invoice(...)` blocks, `await queries.invoice.read(...)`
-does not.
+does not. A plan may also yield `Blocking` work (a replay from the event store, where a
+row cannot answer): `read_plan` runs it in a worker thread, so the loop goes on.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
@@ -27,23 +29,38 @@ class Query:
     params: Sequence[Any] = ()
 
 
-Plan = Generator[Query, Rows, T]
+@dataclass(frozen=True)
+class Blocking:
+    """Work that blocks on something other than the read's own database driver; the
+    plan is sent what `call` returns."""
+
+    call: Callable[[], Any]
+
+
+# Sent a Query's rows, or a Blocking step's result.
+Plan = Generator[Query | Blocking, Any, T]
 
 
 def run_plan(db: SqlDatabase, plan: Plan[T]) -> T:
     try:
-        query = next(plan)
+        step = next(plan)
         while True:
-            query = plan.send(db.rows(query.sql, query.params))
+            if isinstance(step, Blocking):
+                step = plan.send(step.call())
+            else:
+                step = plan.send(db.rows(step.sql, step.params))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
 
 async def read_plan(db: SqlDatabase, plan: Plan[T]) -> T:
     try:
-        query = next(plan)
+        step = next(plan)
         while True:
-            query = plan.send(await db.read(query.sql, query.params))
+            if isinstance(step, Blocking):
+                step = plan.send(await asyncio.to_thread(step.call))
+            else:
+                step = plan.send(await db.read(step.sql, step.params))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 

@@ -5,6 +5,7 @@ rebuild and concurrent payments all agree."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from datetime import date
@@ -267,6 +268,44 @@ def test_a_row_missing_a_block_reads_from_the_event_store_and_its_next_save_mend
     invoice = app.get_invoice(tenant.account_id, invoice_id)
     assert len(invoice.payments) == 3 * BLOCK + 9
     assert invoice.totals.amount_paid == Decimal(2) * (3 * BLOCK + 5) + Decimal("3.75") + 1
+
+
+def test_a_read_on_the_event_loop_replays_a_row_missing_a_block_in_a_worker_thread(
+    services: Services, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server reads on its event loop: a replay from the event store (rare: a row
+    missing a block) runs in a worker thread, so other requests go on meanwhile."""
+    invoice_id = open_invoice(services, tenant)
+    pay_at_once(services, tenant, invoice_id, BLOCK + 2)
+    drop_block(services, invoice_id, 0)
+    view = services.queries.invoices
+    replays: list[int] = []
+    original = view.stored
+    assert original is not None
+
+    def stored(ident: UUID) -> Any:
+        replays.append(threading.get_ident())
+        return original(ident)
+
+    monkeypatch.setattr(view, "stored", stored)
+
+    async def on_the_loop() -> tuple[int, bytes, list[bytes]]:
+        await services.db.open_reads()
+        try:
+            queries = services.queries
+            one = await queries.invoice.read(tenant.account_id, invoice_id, date.min)
+            listed = await queries.list_invoices.read(
+                tenant.account_id, InvoiceFilter(), 20, None, date.min
+            )
+            return threading.get_ident(), one, listed.items
+        finally:
+            await services.db.close_reads()
+
+    loop_thread, one, listed = asyncio.run(on_the_loop())
+    expected = replayed(services, invoice_id)
+    assert json.loads(one) == expected
+    assert [json.loads(d) for d in listed] == [expected]
+    assert len(replays) == 2 and loop_thread not in replays
 
 
 def test_a_rebuild_meeting_a_row_missing_a_block_takes_it_from_the_event_store(
