@@ -339,3 +339,36 @@ def test_a_rebuild_meeting_a_row_missing_a_block_takes_it_from_the_event_store(
     assert blocks(services, invoice_id) == (2, 2)
     assert row_payments(services, invoice_id) == (2, 2 * BLOCK)
     assert read(services, tenant, invoice_id) == replayed(services, invoice_id)
+
+
+def test_an_event_applied_alone_to_a_row_missing_a_block_is_refused_and_writes_nothing(
+    services: Services, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event applied alone (after its batch failed) to a row that cannot give its
+    state whole is refused (set aside; a rebuild refills the row), rather than applied
+    to a state short of the block's payments."""
+    invoice_id = open_invoice(services, tenant)
+    pay_at_once(services, tenant, invoice_id, BLOCK + 1)
+    drop_block(services, invoice_id, 0)
+    rows = services.app.rows
+    assert isinstance(rows, InlineViews)
+    view = rows.by_class[Invoice]
+    with monkeypatch.context() as patched:  # a payment whose row is not written
+        patched.setattr(view, "upsert", lambda *_: None)
+        patched.setattr(view, "write_parts", lambda *_: None)
+        pay(services, tenant, invoice_id, 7)
+    last = services.app.recorder.max_notification_id() or 0
+    [(notification, event)] = BatchReader(services.app, 10, ahead=False).read(last - 1, last)
+    row_before = services.db.statement(
+        "SELECT version, state, document FROM view_invoices WHERE id = ?", (str(invoice_id),)
+    )
+    refused = pytest.raises(RuntimeError, match="cannot give its state whole")
+    with refused, services.db.transaction() as cur:
+        view.apply(cur, event, notification)
+    assert (
+        services.db.statement(
+            "SELECT version, state, document FROM view_invoices WHERE id = ?", (str(invoice_id),)
+        )
+        == row_before
+    )
+    assert blocks(services, invoice_id) == (0, 1)
