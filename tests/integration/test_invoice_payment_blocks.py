@@ -308,21 +308,30 @@ def test_a_read_on_the_event_loop_replays_a_row_missing_a_block_in_a_worker_thre
     assert len(replays) == 2 and loop_thread not in replays
 
 
+def row_behind_and_missing_a_block(
+    services: Services, tenant: Tenant, payments: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[UUID, Any]:
+    """An invoice paid `payments` times whose row lost its first block, then paid once
+    more without its row being written; and the invoices view."""
+    invoice_id = open_invoice(services, tenant)
+    pay_at_once(services, tenant, invoice_id, payments)
+    drop_block(services, invoice_id, 0)
+    rows = services.app.rows
+    assert isinstance(rows, InlineViews)
+    view = rows.by_class[Invoice]
+    with monkeypatch.context() as patched:
+        patched.setattr(view, "upsert", lambda *_: None)
+        patched.setattr(view, "write_parts", lambda *_: None)
+        pay(services, tenant, invoice_id, 7)
+    return invoice_id, view
+
+
 def test_a_rebuild_meeting_a_row_missing_a_block_takes_it_from_the_event_store(
     services: Services, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fold that refills the rows finds a row behind its events with a block gone:
     it loads that invoice from the event store and writes every block with the row."""
-    invoice_id = open_invoice(services, tenant)
-    pay_at_once(services, tenant, invoice_id, 2 * BLOCK + 1)
-    drop_block(services, invoice_id, 0)
-    rows = services.app.rows
-    assert isinstance(rows, InlineViews)
-    view = rows.by_class[Invoice]
-    with monkeypatch.context() as patched:  # a payment whose row is not written
-        patched.setattr(view, "upsert", lambda *_: None)
-        patched.setattr(view, "write_parts", lambda *_: None)
-        pay(services, tenant, invoice_id, 7)
+    invoice_id, view = row_behind_and_missing_a_block(services, tenant, 2 * BLOCK + 1, monkeypatch)
     last = services.app.recorder.max_notification_id() or 0
     events = BatchReader(services.app, 10, ahead=False).read(last - 1, last)
     assert [e.originator_id for _, e in events] == [invoice_id]
@@ -347,16 +356,7 @@ def test_an_event_applied_alone_to_a_row_missing_a_block_is_refused_and_writes_n
     """An event applied alone (after its batch failed) to a row that cannot give its
     state whole is refused (set aside; a rebuild refills the row), rather than applied
     to a state short of the block's payments."""
-    invoice_id = open_invoice(services, tenant)
-    pay_at_once(services, tenant, invoice_id, BLOCK + 1)
-    drop_block(services, invoice_id, 0)
-    rows = services.app.rows
-    assert isinstance(rows, InlineViews)
-    view = rows.by_class[Invoice]
-    with monkeypatch.context() as patched:  # a payment whose row is not written
-        patched.setattr(view, "upsert", lambda *_: None)
-        patched.setattr(view, "write_parts", lambda *_: None)
-        pay(services, tenant, invoice_id, 7)
+    invoice_id, view = row_behind_and_missing_a_block(services, tenant, BLOCK + 1, monkeypatch)
     last = services.app.recorder.max_notification_id() or 0
     [(notification, event)] = BatchReader(services.app, 10, ahead=False).read(last - 1, last)
     row_before = services.db.statement(
