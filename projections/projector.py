@@ -30,11 +30,15 @@ from projections.batch_reader import BatchReader
 from projections.collection import bulk_collection
 from projections.progress import Progress
 from projections.rebuild_batch import fold_batch
+from projections.throttle import Throttled
 from projections.toast import prefer_lz4
 
 logger = logging.getLogger("experi.projections")
 BATCH = 2_000
 RENUDGE = 0.5  # seconds between two nudges of a worker a read waits for
+# A worker that does not come is warned of once a minute, not on every read: when it
+# stops, every audit read would log it.
+LATE_WORKER_WARNING_EVERY = 60.0
 INLINE_SINCE = "__inline_since__"  # where inline writing began on this store
 REBUILDING = "__rebuilding__"  # present while a rebuild is unfinished (it resumes)
 
@@ -135,6 +139,7 @@ class Projector:
         self.followers = list(views)
         self.views: list[Any] = [*self.inline, *self.followers]
         self.following: Following | None = None  # set where a worker follows the log
+        self._late_worker = Throttled(LATE_WORKER_WARNING_EVERY)
 
     def setup(self) -> None:
         with self.db.transaction(lock=locks_of(self.views)) as cur:
@@ -237,12 +242,16 @@ class Projector:
             latest = self.app.recorder.max_notification_id() or 0
             if self.reached(latest, following.wait, following.nudge):
                 return
-            logger.warning(
-                "the views that follow the event log did not reach event %d within %g s; "
-                "this read catches them up itself",
-                latest,
-                following.wait,
-            )
+            held = self._late_worker.due()
+            if held is not None:
+                logger.warning(
+                    "the views that follow the event log did not reach event %d within %g s; "
+                    "this read catches them up itself (%d more reads did since the last "
+                    "such warning)",
+                    latest,
+                    following.wait,
+                    held,
+                )
         self.catch_up()
 
     def reached(self, target: int, wait: float, nudge: Nudge | None) -> bool:

@@ -123,6 +123,20 @@ def test_an_audit_read_catches_up_itself_when_the_worker_does_not_come(
     assert listed[-1] == "invoice.created"
     assert applied.by and set(applied.by) == {threading.current_thread().name}
     assert "this read catches them up itself" in caplog.text
+    # Every later read while the worker stays away catches up alike, but is not logged
+    # again until a minute has passed; that line counts the reads held back.
+    for _ in range(3):
+        invoice_of(services, tenant.account_id)
+        with caplog.at_level(logging.WARNING, logger="experi.projections"):
+            assert actions(services, tenant.account_id)[-1] == "invoice.created"
+    late = [r.getMessage() for r in caplog.records if "catches them up itself" in r.getMessage()]
+    assert len(late) == 1 and "(0 more reads did" in late[0]
+    services.projector._late_worker._next = 0.0  # a minute later
+    invoice_of(services, tenant.account_id)
+    with caplog.at_level(logging.WARNING, logger="experi.projections"):
+        actions(services, tenant.account_id)
+    late = [r.getMessage() for r in caplog.records if "catches them up itself" in r.getMessage()]
+    assert len(late) == 2 and "(3 more reads did since the last" in late[1]
 
 
 def test_without_a_worker_an_audit_read_catches_up_at_once(services: Services) -> None:
