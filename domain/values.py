@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from operator import is_
+from typing import Any
 from uuid import UUID
 
 from domain import money
@@ -61,6 +62,26 @@ def compute_totals(
     return Totals(subtotal, tax, total, paid, total - paid)
 
 
+class _Recent:
+    """The last `size` results put, by an int key (an object's id); the oldest put is
+    dropped first. Reads take no lock; puts do."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: int) -> Any:
+        return self._kept.get(key)
+
+    def put(self, key: int, value: Any) -> None:
+        with self._lock:
+            self._kept.pop(key, None)  # the latest goes last
+            self._kept[key] = value
+            while len(self._kept) > self.size:
+                del self._kept[next(iter(self._kept))]
+
+
 class _LineSums:
     """The subtotal and tax of the last lines seen, kept by the identity of the lines'
     tuple: an invoice keeps the same tuple from event to event (only an edit makes
@@ -71,8 +92,7 @@ class _LineSums:
     KEPT = 1024
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[tuple[LineItem, ...], Decimal, str, Decimal, Decimal]] = {}
-        self._lock = threading.Lock()
+        self._kept = _Recent(self.KEPT)
 
     def __call__(
         self, lines: tuple[LineItem, ...], tax_rate: Decimal, currency: str
@@ -82,11 +102,7 @@ class _LineSums:
             return kept[3], kept[4]
         subtotal = sum((line.amount(currency) for line in lines), money.zero(currency))
         tax = money.tax_amount(subtotal, tax_rate, currency)
-        with self._lock:
-            self._kept.pop(id(lines), None)
-            self._kept[id(lines)] = (lines, tax_rate, currency, subtotal, tax)
-            while len(self._kept) > self.KEPT:
-                del self._kept[next(iter(self._kept))]
+        self._kept.put(id(lines), (lines, tax_rate, currency, subtotal, tax))
         return subtotal, tax
 
 
@@ -105,8 +121,7 @@ class _PaidSums:
     KEPT = 32
 
     def __init__(self) -> None:
-        self._kept: dict[int, tuple[tuple[Payment, ...], Decimal, Decimal]] = {}
-        self._lock = threading.Lock()
+        self._kept = _Recent(self.KEPT)
 
     def __call__(self, payments: tuple[Payment, ...], zero: Decimal) -> Decimal:
         if len(payments) < self.LONG:
@@ -114,17 +129,14 @@ class _PaidSums:
         kept = self._kept.get(id(payments[0]))
         start, paid = 0, zero
         if kept is not None and kept[1].as_tuple() == zero.as_tuple():
-            earlier = kept[0]
+            earlier: tuple[Payment, ...] = kept[0]
+            earlier_paid: Decimal = kept[2]
             if earlier is payments:
-                return kept[2]
+                return earlier_paid
             if len(earlier) < len(payments) and all(map(is_, earlier, payments)):
-                start, paid = len(earlier), kept[2]
+                start, paid = len(earlier), earlier_paid
         paid = sum((p.amount for p in payments[start:]), paid)
-        with self._lock:
-            self._kept.pop(id(payments[0]), None)  # the latest goes last
-            self._kept[id(payments[0])] = (payments, zero, paid)
-            while len(self._kept) > self.KEPT:
-                del self._kept[next(iter(self._kept))]
+        self._kept.put(id(payments[0]), (payments, zero, paid))
         return paid
 
 
