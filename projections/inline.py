@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 
 from application.lru import LRU
 from application.ports import SqlCursor, SqlDatabase
-from projections.aggregate_view import AggregateView, Seq
+from projections.aggregate_view import AggregateView, IncompleteRow, Seq
 from projections.audit_chain import GENESIS, link, link_parts
 from projections.events_feed import EventsFeed
 from projections.kept_states import KeptStates
@@ -240,7 +240,7 @@ class InlineViews:
         if state is not None:
             return self._based(view.codec.load(obj_id, version, state))
         if self.stored is None:
-            raise RuntimeError(f"the row of {obj_id} cannot give its state whole")
+            raise IncompleteRow(obj_id)
         aggregate = self.stored(obj_id)
         if account_id is not None and getattr(aggregate, "account_id", None) != account_id:
             return None

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
-from projections.aggregate_view import AggregateView, name_of
+from projections.aggregate_view import AggregateView, IncompleteRow, name_of
 from projections.audit_batch import insert_rows
 
 MEMO_SIZE = 20_000  # aggregates kept between batches (bounded: memory stays flat)
@@ -98,7 +98,7 @@ def _load_missing(
                 ident = UUID(row[0])
                 if row[2] is None:  # the row cannot give it whole
                     if stored is None:
-                        raise RuntimeError(f"the row of {ident} cannot give its state whole")
+                        raise IncompleteRow(ident)
                     memo[ident] = (stored(ident, int(row[1])), int(row[3]))
                     restored[ident] = int(row[1])
                 else:
