@@ -224,13 +224,15 @@ class InvoicesView(AggregateView):
         whole = yield from invoice_payments.whole_documents(
             (str(r[at]), r[0], int(r[at + 1])) for r in rows
         )
-        documents = []
-        for row in rows:
-            document = whole[str(row[at])]
-            if document is None:
-                document = yield Blocking(partial(self._replayed, UUID(str(row[at]))))
-            documents.append(document)
-        return documents
+        found = {key: document for key, document in whole.items() if document is not None}
+        missing = [key for key in whole if key not in found]
+        if missing:  # replayed together, in one hop off the event loop
+            replayed = yield Blocking(partial(self._replayed_all, [UUID(k) for k in missing]))
+            found.update(zip(missing, replayed, strict=True))
+        return [found[str(r[at])] for r in rows]
+
+    def _replayed_all(self, invoice_ids: list[UUID]) -> list[bytes]:
+        return [self._replayed(invoice_id) for invoice_id in invoice_ids]
 
     def _replayed(self, invoice_id: UUID) -> bytes:
         if self.stored is None or self.documents is None:
