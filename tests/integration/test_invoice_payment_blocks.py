@@ -359,16 +359,15 @@ def test_an_event_applied_alone_to_a_row_missing_a_block_is_refused_and_writes_n
     invoice_id, view = row_behind_and_missing_a_block(services, tenant, BLOCK + 1, monkeypatch)
     last = services.app.recorder.max_notification_id() or 0
     [(notification, event)] = BatchReader(services.app, 10, ahead=False).read(last - 1, last)
-    row_before = services.db.statement(
-        "SELECT version, state, document FROM view_invoices WHERE id = ?", (str(invoice_id),)
-    )
+
+    def row() -> tuple[Any, ...] | None:
+        return services.db.statement(
+            "SELECT version, state, document FROM view_invoices WHERE id = ?", (str(invoice_id),)
+        )
+
+    row_before = row()
     refused = pytest.raises(RuntimeError, match="cannot give its state whole")
     with refused, services.db.transaction() as cur:
         view.apply(cur, event, notification)
-    assert (
-        services.db.statement(
-            "SELECT version, state, document FROM view_invoices WHERE id = ?", (str(invoice_id),)
-        )
-        == row_before
-    )
+    assert row() == row_before
     assert blocks(services, invoice_id) == (0, 1)
