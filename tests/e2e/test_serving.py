@@ -42,25 +42,38 @@ def servers(pid: int, port: int) -> list[int]:
     return [child for child in children(pid) if connections(child, port, state="0A")]
 
 
-def connections(pid: int, port: int, state: str = "01") -> int:
-    """How many sockets on local `port` in `state` (01 established, 0A listening) the
-    process holds."""
+def sockets(pid: int) -> list[tuple[int, int, str]]:
+    """(local port, remote port, state) of each TCP socket the process holds."""
     inodes = set()
     try:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
     except OSError:
-        return 0
-    count = 0
+        return []
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed since the listing (the listing's own, in this process)
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == state and fields[9] in inodes:
-                count += 1
-    return count
+            if fields[9] in inodes:
+                local, remote = (int(fields[i].rsplit(":", 1)[1], 16) for i in (1, 2))
+                found.append((local, remote, fields[3]))
+    return found
+
+
+def peers(pid: int, port: int, state: str = "01") -> list[int]:
+    """The remote ports of the sockets on local `port` in `state` (01 established, 0A
+    listening) the process holds."""
+    return [remote for local, remote, at in sockets(pid) if local == port and at == state]
+
+
+def connections(pid: int, port: int, state: str = "01") -> int:
+    return len(peers(pid, port, state))
 
 
 def wait_until(check: object, seconds: float = 30) -> None:
@@ -81,8 +94,14 @@ def test_workers_share_the_connections_and_one_that_dies_is_replaced(settings: S
         try:
             for client in clients:
                 assert client.get("/health/live").status_code == 200  # kept alive
+            # Only this test's clients count: a probe or another test's connection may be open.
+            ours = {lo for lo, re, at in sockets(os.getpid()) if re == server.port and at == "01"}
+            assert len(ours) == 32
             held = Counter(
-                {pid: connections(pid, server.port) for pid in servers(parent, server.port)}
+                {
+                    pid: len(ours.intersection(peers(pid, server.port)))
+                    for pid in servers(parent, server.port)
+                }
             )
             assert sum(held.values()) == 32
             assert min(held.values()) >= 4, held  # uvicorn's shared socket gave 1 to 6 of 32
