@@ -160,10 +160,11 @@ class AccountChainView:
         """What the batch reads, before any view writes: chained events and owners."""
         from projections.audit_batch import resolve_owners, seq_range
 
-        chained = seq_range(cur, "audit_account_chain", batch)
-        if all(n.id in chained for n, e in batch if is_audited(e)):
+        audited = [n.id for n, e in batch if is_audited(e)]
+        chained = seq_range(cur, "audit_account_chain", batch, expected=len(audited))
+        if chained is None or all(seq in chained for seq in audited):
             # Nothing to chain (a rebuild passing chained events): owners go unused.
-            return chained, [(None, None)] * len(batch)
+            return chained or {}, [(None, None)] * len(batch)
         return chained, resolve_owners(cur, batch, self.known)
 
     def apply_batch(self, cur: SqlCursor, batch: Any, after: int, prepared: Any) -> None:

@@ -191,11 +191,14 @@ class AuditView:
 
     def prepare(self, cur: SqlCursor, batch: Batch) -> Any:
         """What the batch reads, before any view writes: links and owners."""
-        return seq_range(cur, "audit_chain", batch), resolve_owners(cur, batch, self.known)
+        links = seq_range(cur, "audit_chain", batch, expected=len(batch))
+        return links, resolve_owners(cur, batch, self.known)
 
     def apply_batch(self, cur: SqlCursor, batch: Batch, after: int, prepared: Any) -> None:
         """Link and record the events after `after`, in order, with a few statements."""
         linked, owners = prepared
+        every = linked is None  # each event of the batch is linked (a rebuild passing)
+        linked = linked or {}
         existing, passed = sorted(linked), 0
         previous: str | None = None  # the hash of the latest link before this event
         links: list[tuple[int, str]] = []
@@ -207,7 +210,7 @@ class AuditView:
                 passed += 1
             if notification.id <= after:
                 continue
-            if notification.id not in linked:  # a rebuild never rewrites the chain
+            if not every and notification.id not in linked:  # never rewritten
                 if previous is None:
                     previous = chain_before(cur, notification.id)
                 previous = chain_hash(previous, notification)

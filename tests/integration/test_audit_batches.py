@@ -10,7 +10,7 @@ import pytest
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
-from projections import projector
+from projections import audit_batch, projector
 from projections.audit_view import entry_data, jsonable, redact
 from tests.support import META, make_tenant
 
@@ -57,6 +57,33 @@ def test_chains_and_entries_rebuilt_in_batches_match_those_written_one_at_a_time
         cur.execute("DELETE FROM audit_chain")
         cur.execute("DELETE FROM audit_account_chain")
     monkeypatch.setattr(projector, "BATCH", batch)
+    services.projector.rebuild()
+    assert audit_contents(services) == before
+
+
+@pytest.mark.parametrize("missing", ["none", "the later half", "every third"])
+@pytest.mark.parametrize("batch", [7, 2_000])
+def test_a_rebuild_counting_its_batches_links_exactly_what_the_chains_miss(
+    services: Services, batch: int, missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of COUNT_FIRST events or more is counted before its links are read; a
+    count one short must still read them and link what is missing."""
+    populate(services)
+    services.projector.catch_up()
+    before = audit_contents(services)
+    seqs = [row[0] for row in before["audit_chain"]]
+    gone = {
+        "none": [],
+        "the later half": seqs[len(seqs) // 2 :],
+        "every third": seqs[::3],
+    }[missing]
+    with services.db.transaction() as cur:
+        for seq in gone:
+            cur.execute("DELETE FROM audit_chain WHERE seq = ?", (seq,))
+            if missing != "every third":  # an account chain is appended to, never filled in
+                cur.execute("DELETE FROM audit_account_chain WHERE seq = ?", (seq,))
+    monkeypatch.setattr(projector, "BATCH", batch)
+    monkeypatch.setattr(audit_batch, "COUNT_FIRST", 2)
     services.projector.rebuild()
     assert audit_contents(services) == before
 
