@@ -9,10 +9,10 @@ from typing import Any, Protocol
 
 import psycopg
 from eventsourcing import persistence
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, retry
 from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
@@ -22,6 +22,7 @@ from application.ports import SqlCursor
 from infrastructure.held_sessions import Held, held_by, unlock_sql
 from infrastructure.idle_drops import live
 from infrastructure.literals import literals
+from infrastructure.notification_reads import NotificationReads
 from infrastructure.prepared import NOT_PREPARED, PreparedStatements
 from infrastructure.settings import Settings
 from infrastructure.snapshot_recorder import ExperiPostgresFactory
@@ -92,6 +93,20 @@ class InlinePostgresRecorder(PostgresApplicationRecorder):
             f"(SELECT notification_id FROM {events} "
             "WHERE originator_id = ? AND originator_version = ?)"
         )
+        self._reads = NotificationReads(events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as the library's
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        with self.datastore.get_connection() as conn:
+            return self._reads.select(conn, start, limit, stop, topics, inclusive_of_start)
 
     def select_events(self, originator_id: Any, **kwargs: Any) -> Sequence[StoredEvent]:
         # An aggregate read from its events under a numbering lock (a retry) is read
