@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -149,7 +150,11 @@ def test_smtp_down_then_up_delivers_exactly_once(settings: Settings) -> None:
 
 
 def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settings) -> None:
-    services = smtp_services(settings, MailServer().url)  # never started
+    # No server on the port, which stays bound without listening (and without
+    # SO_REUSEADDR) for the whole test, so no other test's server can take it.
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    services = smtp_services(settings, MailServer(port=closed.getsockname()[1]).url)
     try:
         tenant = make_tenant(services)
         _, invoice = invoice_for(services, tenant)
@@ -173,6 +178,7 @@ def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settin
         ]
     finally:
         services.close()
+        closed.close()
 
 
 def test_a_queued_email_survives_a_restart(settings: Settings, mail: MailServer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -314,17 +315,21 @@ def test_internal_addresses_and_network_failures_are_failed_attempts_not_crashes
 def test_refused_connections_and_timeouts_are_recorded_as_errors(
     services: Services, tenant: Tenant, feed: Feed, receiver: Receiver
 ) -> None:
-    closed = Receiver()  # bound, never serving, then closed: nothing listens on its port
-    closed.server.server_close()
-    refused = services.app.create_webhook_endpoint(
-        tenant.account_id, NewEndpoint(closed.url(), ["*"]), META
-    )
-    slow = subscribe(services, tenant, receiver)
-    receiver.hold = lambda item: time.sleep(FAST.timeout_seconds + 1)
-    feed.add(tenant.account_id, "invoice.paid")
-    started = time.monotonic()
-    assert services.webhooks.worker.run_once() == 2
-    assert time.monotonic() - started < FAST.timeout_seconds + 2.5
+    # Bound without listening (and without SO_REUSEADDR) for the whole test: connecting
+    # is refused, and no other test's server can take the port meanwhile, as it could
+    # once a closed port was free again.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks/experi"
+        refused = services.app.create_webhook_endpoint(
+            tenant.account_id, NewEndpoint(url, ["*"]), META
+        )
+        slow = subscribe(services, tenant, receiver)
+        receiver.hold = lambda item: time.sleep(FAST.timeout_seconds + 1)
+        feed.add(tenant.account_id, "invoice.paid")
+        started = time.monotonic()
+        assert services.webhooks.worker.run_once() == 2
+        assert time.monotonic() - started < FAST.timeout_seconds + 2.5
     assert attempts(services, refused)[0]["error"] == "Connection refused"
     [timed_out] = attempts(services, slow)
     assert timed_out["error"] == "Timed out after 2 s" and timed_out["status_code"] is None
