@@ -30,6 +30,8 @@ class NotificationReads:
         shape = (start is not None, inclusive_of_start, stop is not None, bool(topics))
         params: list[Any] = [v for v in (start, stop) if v is not None]
         if topics:
+            if isinstance(topics, str):  # the library refuses one too (an assertion)
+                raise TypeError("topics must be a sequence of topic strings")
             params.append(list(topics))
         params.append(limit)
         with conn.cursor(row_factory=tuple_row) as cur:

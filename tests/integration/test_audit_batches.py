@@ -10,7 +10,8 @@ import pytest
 from application.invoices import NewInvoice
 from domain.values import LineItem
 from infrastructure.bootstrap import Services
-from projections import audit_batch, projector
+from projections import audit_batch, audit_view, projector
+from projections.audit_batch import seq_range
 from projections.audit_view import entry_data, jsonable, redact
 from tests.support import META, make_tenant
 
@@ -84,8 +85,20 @@ def test_a_rebuild_counting_its_batches_links_exactly_what_the_chains_miss(
                 cur.execute("DELETE FROM audit_account_chain WHERE seq = ?", (seq,))
     monkeypatch.setattr(projector, "BATCH", batch)
     monkeypatch.setattr(audit_batch, "COUNT_FIRST", 2)
+    counted: list[str] = []  # the tables whose links a batch counted and did not read
+
+    def spied(cur: Any, table: str, batch: Any, expected: int) -> Any:
+        found = seq_range(cur, table, batch, expected)
+        if found is None:
+            counted.append(table)
+        return found
+
+    monkeypatch.setattr(audit_batch, "seq_range", spied)  # as the account chain finds it
+    monkeypatch.setattr(audit_view, "seq_range", spied)
     services.projector.rebuild()
     assert audit_contents(services) == before
+    if missing == "none":  # every batch is linked already: counted, never read
+        assert {"audit_chain", "audit_account_chain"} <= set(counted)
 
 
 def test_entry_data_is_what_redacting_the_json_form_gives(services: Services) -> None:

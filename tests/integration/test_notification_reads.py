@@ -43,3 +43,5 @@ def test_pages_of_the_log_are_those_the_library_reads(postgres: Services) -> Non
         assert mine == library, form
         assert all(type(n.state) is bytes for n in mine)
     assert len(recorder.select_notifications(start=None, limit=1000)) == latest
+    with pytest.raises(TypeError):
+        recorder.select_notifications(start=None, limit=10, topics=topics[0])  # type: ignore[arg-type]

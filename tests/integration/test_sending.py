@@ -154,7 +154,11 @@ def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settin
     # SO_REUSEADDR) for the whole test, so no other test's server can take it.
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
-    services = smtp_services(settings, MailServer(port=closed.getsockname()[1]).url)
+    try:
+        services = smtp_services(settings, MailServer(port=closed.getsockname()[1]).url)
+    except BaseException:
+        closed.close()
+        raise
     try:
         tenant = make_tenant(services)
         _, invoice = invoice_for(services, tenant)
