@@ -13,12 +13,6 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -35,23 +29,39 @@ class Inbox:
 
 
 class MailServer:
-    """Start and stop at will on a fixed port, to play a mail server that goes away."""
+    """Start and stop at will on a fixed port, to play a mail server that goes away.
+
+    Until it first starts (a server that is down), its port is held by a socket bound
+    without listening and without SO_REUSEADDR: connecting is refused, and no other
+    test's server (under `pytest -n 2`) can take the port meanwhile. `stop` lets it go."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
+        self._held: socket.socket | None = None
+        if port is None:
+            self._held = socket.socket()
+            self._held.bind(("127.0.0.1", 0))
+            port = int(self._held.getsockname()[1])
+        self.port = port
         self.inbox = Inbox()
         self._controller: Controller | None = None
+
+    def _let_go(self) -> None:
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> MailServer:
+        self._let_go()
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
+        self._let_go()
         if self._controller is not None:
             self._controller.stop()
             self._controller = None

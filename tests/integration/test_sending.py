@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -150,14 +149,11 @@ def test_smtp_down_then_up_delivers_exactly_once(settings: Settings) -> None:
 
 
 def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settings) -> None:
-    # No server on the port, which stays bound without listening (and without
-    # SO_REUSEADDR) for the whole test, so no other test's server can take it.
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
+    mail = MailServer()  # never started: its port refuses connections
     try:
-        services = smtp_services(settings, MailServer(port=closed.getsockname()[1]).url)
+        services = smtp_services(settings, mail.url)
     except BaseException:
-        closed.close()
+        mail.stop()
         raise
     try:
         tenant = make_tenant(services)
@@ -182,7 +178,7 @@ def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settin
         ]
     finally:
         services.close()
-        closed.close()
+        mail.stop()
 
 
 def test_a_queued_email_survives_a_restart(settings: Settings, mail: MailServer) -> None:
