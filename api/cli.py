@@ -137,10 +137,11 @@ class StoreMissing(Exception):
     """An operator command was pointed at a store that does not exist."""
 
 
-def open_services(*, may_create: bool = False) -> Services:
+def open_services(*, may_create: bool = False, settle: bool = True) -> Services:
     """The services on the configured store, named on stderr (stdout may be JSON). Only
     `accounts create` may start a new embedded store: any other command on a missing
-    one is a mistake (another data directory, a typo), not a request for an empty one."""
+    one is a mistake (another data directory, a typo), not a request for an empty one.
+    Without `settle` the views are left where they are (see `build_services`)."""
     settings = Settings.from_env()
     where = settings.describe_store()
     if settings.dialect == "sqlite" and not settings.sqlite_path.exists():
@@ -152,7 +153,7 @@ def open_services(*, may_create: bool = False) -> Services:
         print(f"experi: creating a new store: {where}", file=sys.stderr)
     else:
         print(f"experi: using {where}", file=sys.stderr)
-    return build_services(settings)
+    return build_services(settings, settle=settle)
 
 
 def cmd_accounts_create(args: argparse.Namespace) -> int:
@@ -302,8 +303,9 @@ def cmd_projections_rebuild(_: argparse.Namespace) -> int:
 
 def cmd_projections_status(args: argparse.Namespace) -> int:
     """For monitoring: exits 1 while any event is set aside (the audit log, the account
-    chains and the outbox passed over it) until a rebuild applies it."""
-    s = open_services()
+    chains and the outbox passed over it) until a rebuild applies it. It only looks: the
+    views are not caught up first, so `behind` is how far they lag."""
+    s = open_services(settle=False)
     try:
         position, lag = s.projector.position(), s.projector.lag()
         set_aside = s.projector.failures()

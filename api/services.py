@@ -8,5 +8,7 @@ from infrastructure import bootstrap
 from infrastructure.settings import Settings
 
 
-def build_services(settings: Settings, clock: Clock | None = None) -> bootstrap.Services:
-    return bootstrap.build_services(settings, clock, documents=ApiDocuments())
+def build_services(
+    settings: Settings, clock: Clock | None = None, *, settle: bool = True
+) -> bootstrap.Services:
+    return bootstrap.build_services(settings, clock, documents=ApiDocuments(), settle=settle)

@@ -124,13 +124,14 @@ def invoice_pdf() -> InvoiceDocument:
 
 
 def build_services(
-    settings: Settings, clock: Clock | None = None, *, documents: Documents
+    settings: Settings, clock: Clock | None = None, *, documents: Documents, settle: bool = True
 ) -> Services:
     """Everything, built once. `documents` shapes each resource's API JSON, which the
-    read models store with its events (the API layer provides it)."""
+    read models store with its events (the API layer provides it). Without `settle`
+    the views are not caught up as the process starts (a status that only looks)."""
     db = open_database(settings)
     with db.starting():  # processes starting at once set the store up one at a time
-        return _build(settings, clock, documents, db)
+        return _build(settings, clock, documents, db, settle)
 
 
 def _build(
@@ -138,6 +139,7 @@ def _build(
     clock: Clock | None,
     documents: Documents,
     db: SQLiteDatabase | PostgresDatabase,
+    settle: bool = True,
 ) -> Services:
     app = Experi(
         event_store_env(settings),
@@ -179,7 +181,7 @@ def _build(
     views.append(AccountChainView())  # after AuditView, whose entity owners it reads
     views.append(feed)  # written inline; following the log fills rows older than the feed
     projector = Projector(db, app, views, inline, transient=is_unavailable)
-    projector.setup()
+    projector.setup(settle)
     rows = InlineViews(
         db, inline, app.recording, app.recorded_events, feed, stored=app.repository.get
     )

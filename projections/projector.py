@@ -141,7 +141,9 @@ class Projector:
         self.following: Following | None = None  # set where a worker follows the log
         self._late_worker = Throttled(LATE_WORKER_WARNING_EVERY)
 
-    def setup(self) -> None:
+    def setup(self, settle: bool = True) -> None:
+        """Create or update the views' tables; with `settle`, bring the views up to date
+        as a starting process does (a read-only look at them leaves them as they are)."""
         with self.db.transaction(lock=locks_of(self.views)) as cur:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking "
@@ -158,7 +160,8 @@ class Projector:
             # SHARE lock before it finds the index) and could deadlock with their saves.
             if mark not in known or any(name not in known for name in statements):
                 self._create(cur, known, statements, mark)
-        self._settle_inline()
+        if settle:
+            self._settle_inline()
 
     def _create(
         self, cur: SqlCursor, known: dict[str, int], statements: dict[str, list[str]], mark: str

@@ -165,6 +165,35 @@ def test_an_inline_view_that_cannot_fold_an_event_stops_and_sets_nothing_aside(
     assert services.projector.failures() == []
 
 
+def cli_on(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point `experi`'s commands, run in this process, at the test's store."""
+    monkeypatch.setenv("EXPERI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("EXPERI_BACKGROUND_JOBS", "0")
+    if not settings.embedded:
+        monkeypatch.setenv("EXPERI_DATABASE_URL", settings.database_url)
+
+
+def test_the_status_command_reports_how_far_the_views_lag_and_leaves_them_there(
+    services: Services,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`behind` is a measure of a stalled jobs process: the command only looks."""
+    invoices(services, 3)  # no jobs here: the following views have not caught up
+    behind, position = services.projector.lag(), services.projector.position()
+    assert behind > 0
+    cli_on(settings, monkeypatch)
+    capsys.readouterr()
+    assert cli.main(["projections", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["behind"], status["position"]) == (behind, position)
+    assert (services.projector.lag(), services.projector.position()) == (behind, position)
+    services.projector.catch_up()
+    assert cli.main(["projections", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["behind"] == 0
+
+
 def test_the_status_command_names_each_event_set_aside_until_a_rebuild(
     services: Services,
     settings: Settings,
@@ -177,10 +206,7 @@ def test_the_status_command_names_each_event_set_aside_until_a_rebuild(
         fail_on(patched, audit_view(services), {poisoned}, ValueError("unexpected data"))
         services.projector.catch_up()
     (failure,) = services.projector.failures()
-    monkeypatch.setenv("EXPERI_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("EXPERI_BACKGROUND_JOBS", "0")
-    if not settings.embedded:
-        monkeypatch.setenv("EXPERI_DATABASE_URL", settings.database_url)
+    cli_on(settings, monkeypatch)
     capsys.readouterr()
     assert cli.main(["projections", "status", "--json"]) == 1
     status = json.loads(capsys.readouterr().out)
