@@ -139,7 +139,7 @@ def _build(
     clock: Clock | None,
     documents: Documents,
     db: SQLiteDatabase | PostgresDatabase,
-    settle: bool = True,
+    settle: bool,
 ) -> Services:
     app = Experi(
         event_store_env(settings),

@@ -162,9 +162,11 @@ class AccountChainView:
 
         audited = [n.id for n, e in batch if is_audited(e)]
         chained = seq_range(cur, "audit_account_chain", batch, expected=len(audited))
-        if chained is None or all(seq in chained for seq in audited):
+        if chained is None:  # counted: every audited event is chained
+            chained = dict.fromkeys(audited)
+        if all(seq in chained for seq in audited):
             # Nothing to chain (a rebuild passing chained events): owners go unused.
-            return chained or {}, [(None, None)] * len(batch)
+            return chained, [(None, None)] * len(batch)
         return chained, resolve_owners(cur, batch, self.known)
 
     def apply_batch(self, cur: SqlCursor, batch: Any, after: int, prepared: Any) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.ports import refusing_port
+
 
 class Inbox:
     def __init__(self) -> None:
@@ -31,15 +33,13 @@ class Inbox:
 class MailServer:
     """Start and stop at will on a fixed port, to play a mail server that goes away.
 
-    Until it first starts (a server that is down), its port is held by a socket bound
-    without listening and without SO_REUSEADDR: connecting is refused, and no other
-    test's server (under `pytest -n 2`) can take the port meanwhile. `stop` lets it go."""
+    Until it first starts (a server that is down), its port refuses connections and is
+    held from other tests (see `refusing_port`); `stop` lets it go."""
 
     def __init__(self, port: int | None = None) -> None:
         self._held: socket.socket | None = None
         if port is None:
-            self._held = socket.socket()
-            self._held.bind(("127.0.0.1", 0))
+            self._held = refusing_port()
             port = int(self._held.getsockname()[1])
         self.port = port
         self.inbox = Inbox()

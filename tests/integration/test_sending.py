@@ -150,11 +150,7 @@ def test_smtp_down_then_up_delivers_exactly_once(settings: Settings) -> None:
 
 def test_after_the_last_attempt_the_email_is_failed_and_audited(settings: Settings) -> None:
     mail = MailServer()  # never started: its port refuses connections
-    try:
-        services = smtp_services(settings, mail.url)
-    except BaseException:
-        mail.stop()
-        raise
+    services = smtp_services(settings, mail.url)
     try:
         tenant = make_tenant(services)
         _, invoice = invoice_for(services, tenant)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from projections.audit_log import AuditFilter
 from tests.integration.test_feed_payments import PAYMENTS, from_rows_only, paid_invoice
 from tests.integration.test_feed_payments import feed as feed_bodies
 from tests.integration.webhook_feed import Feed
+from tests.ports import refusing_port
 from tests.support import META, FakeClock, Tenant, make_tenant
 from tests.webhook_receiver import Received, Receiver
 
@@ -315,11 +315,7 @@ def test_internal_addresses_and_network_failures_are_failed_attempts_not_crashes
 def test_refused_connections_and_timeouts_are_recorded_as_errors(
     services: Services, tenant: Tenant, feed: Feed, receiver: Receiver
 ) -> None:
-    # Bound without listening (and without SO_REUSEADDR) for the whole test: connecting
-    # is refused, and no other test's server can take the port meanwhile, as it could
-    # once a closed port was free again.
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
+    with refusing_port() as closed:  # held for the whole test
         url = f"http://127.0.0.1:{closed.getsockname()[1]}/hooks/experi"
         refused = services.app.create_webhook_endpoint(
             tenant.account_id, NewEndpoint(url, ["*"]), META
