@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 
@@ -60,6 +60,17 @@ class SqlCursor(Protocol):
     def fetchone(self) -> tuple[Any, ...] | None: ...
 
     def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+@runtime_checkable
+class BulkCursor(SqlCursor, Protocol):
+    """A cursor that can also stream many new rows at once (PostgreSQL's COPY)."""
+
+    def copy_new_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> bool:
+        """Add `rows`; False, with nothing written, if one is in the table already."""
+        ...
 
 
 class SqlDatabase(Protocol):

@@ -149,8 +149,9 @@ class SQLiteDatabase:
 
 
 class PostgresCursor:
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, types: dict[str, dict[str, str]] | None = None) -> None:
         self._cursor = cursor
+        self._types = {} if types is None else types  # table -> column -> type, as read
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(sql.replace("?", "%s"), tuple(params))
@@ -161,6 +162,35 @@ class PostgresCursor:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in self._cursor.fetchall()]
+
+    def copy_new_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> bool:
+        """COPY in binary, in a savepoint: a unique key met again undoes it alone. The
+        server parses no SQL, no JSON and no text per row (an INSERT of 2,000 rows from
+        one JSON parameter spent about half its time parsing it)."""
+        types = self._column_types(table, columns)
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        try:
+            with self._cursor.connection.transaction(), self._cursor.copy(statement) as copy:
+                copy.set_types([types[name] for name in columns])
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
+
+    def _column_types(self, table: str, columns: Sequence[str]) -> dict[str, str]:
+        """The types of the table's columns, as the database has them (read once)."""
+        types = self._types.get(table)
+        if types is None or not all(name in types for name in columns):
+            self._cursor.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            )
+            types = self._types[table] = {str(n): str(t) for n, t in self._cursor.fetchall()}
+        return types
 
 
 class PostgresDatabase:
@@ -190,6 +220,7 @@ class PostgresDatabase:
             kwargs={"autocommit": True},
         )
         self.reads = AsyncReads(params.conninfo(), self.rows)
+        self.column_types: dict[str, dict[str, str]] = {}  # see PostgresCursor
         # Connections that hold session locks for the length of a command; a pool of
         # their own, so that waiting writers never starve reads of connections.
         self.lock_pool = ConnectionPool(
@@ -253,7 +284,7 @@ class PostgresDatabase:
             for name in (lock,) if isinstance(lock, str) else lock or ():
                 key = zlib.crc32(f"{self.params.schema}:{name}".encode())
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
-            yield PostgresCursor(cursor)
+            yield PostgresCursor(cursor, self.column_types)
 
     @contextmanager
     def starting(self) -> Iterator[None]:

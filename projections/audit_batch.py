@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import Notification
 
-from application.ports import SqlCursor
+from application.ports import BulkCursor, SqlCursor
 from projections.audit_chain import GENESIS, is_audited, named_account
 
 Batch = Sequence[tuple[Notification, Any]]
@@ -78,6 +78,27 @@ def insert_rows(
             f"INSERT INTO {table} ({names}) VALUES {values} {tail}",
             [v for row in part for v in row],
         )
+
+
+COPY_FROM = 256  # rows from which new rows are streamed (PostgreSQL's COPY) instead
+
+
+def insert_new_rows(
+    cur: SqlCursor,
+    dialect: str,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    tail: str,
+) -> None:
+    """`insert_rows` for rows a follower adds past its position, which are new to the
+    table: many are streamed where the database can (a rebuild's batches). Should one
+    be there after all, none is written that way and the INSERT adds them, its `tail`
+    saying what becomes of the one met again, as it always did."""
+    many = len(rows) >= COPY_FROM
+    if many and isinstance(cur, BulkCursor) and cur.copy_new_rows(table, columns, rows):
+        return
+    insert_rows(cur, dialect, table, columns, rows, tail)
 
 
 _BYTES = (bytes, bytearray, memoryview)

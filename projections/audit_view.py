@@ -26,6 +26,7 @@ from projections.audit_batch import (
     Batch,
     KnownOwners,
     chain_before,
+    insert_new_rows,
     insert_rows,
     record_owners,
     resolve_owners,
@@ -221,7 +222,7 @@ class AuditView:
                 rows.append(self._row(event, notification, account_id))
         insert_rows(cur, self.dialect, "audit_chain", ("seq", "hash"), links)
         record_owners(cur, self.dialect, entities)
-        insert_rows(
+        insert_new_rows(
             cur,
             self.dialect,
             "view_audit",

@@ -12,7 +12,7 @@ from eventsourcing.persistence import Notification
 
 from application.ports import SqlCursor
 from projections.aggregate_view import AggregateView, IncompleteRow, name_of
-from projections.audit_batch import insert_rows
+from projections.audit_batch import insert_new_rows, insert_rows
 
 MEMO_SIZE = 20_000  # aggregates kept between batches (bounded: memory stays flat)
 
@@ -45,22 +45,28 @@ def fold_batch(
     # give it whole, every event it has had (its next write writes every block).
     applied: Counter[UUID] = Counter(_load_missing(cur, mine, memo, stored))
     touched: dict[UUID, AggregateView] = {}
+    created: set[UUID] = set()  # made by this batch: no row of theirs was written
     for view, notification, event in mine:
         aggregate_id = event.originator_id
         aggregate, seq = memo.get(aggregate_id, (None, notification.id))
-        if aggregate is not None and aggregate.version >= event.originator_version:
+        if aggregate is None:
+            created.add(aggregate_id)
+        elif aggregate.version >= event.originator_version:
             continue  # already applied
         memo[aggregate_id] = (event.mutate(aggregate), seq)
         touched[aggregate_id] = view
         applied[aggregate_id] += 1
-    by_view: dict[str, tuple[AggregateView, list[tuple[Any, ...]]]] = {}
+    # By view, the rows of aggregates made by this batch apart from the others'.
+    by_view: dict[str, tuple[AggregateView, list[tuple[Any, ...]], list[tuple[Any, ...]]]] = {}
     for aggregate_id, view in touched.items():
         aggregate, seq = memo[aggregate_id]
         row = (str(aggregate_id), seq, *view.row(aggregate))
-        by_view.setdefault(view.table, (view, []))[1].append(row)
+        _, new, written = by_view.setdefault(view.table, (view, [], []))
+        (new if aggregate_id in created else written).append(row)
         view.write_parts(cur, view.parts(aggregate, applied[aggregate_id]))
-    for view, rows in by_view.values():
-        _upsert_rows(cur, dialect, view, rows)
+    for view, new, written in by_view.values():
+        _upsert_rows(cur, dialect, view, new, new=True)
+        _upsert_rows(cur, dialect, view, written)
     while len(memo) > MEMO_SIZE:
         del memo[next(iter(memo))]
 
@@ -107,17 +113,18 @@ def _load_missing(
 
 
 def _upsert_rows(
-    cur: SqlCursor, dialect: str, view: AggregateView, rows: list[tuple[Any, ...]]
+    cur: SqlCursor,
+    dialect: str,
+    view: AggregateView,
+    rows: list[tuple[Any, ...]],
+    new: bool = False,
 ) -> None:
     """Write rows as `AggregateView.upsert` does, many per statement (ids are unique
-    within a batch, which one statement's ON CONFLICT needs)."""
+    within a batch, which one statement's ON CONFLICT needs). `new`: rows of aggregates
+    the batch made, streamed where the database can (a row written meanwhile by a save
+    of the aggregate sends them all through the upsert)."""
     names = ("version", "state", *view.names)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
-    insert_rows(
-        cur,
-        dialect,
-        view.table,
-        ("id", "seq", *names),
-        rows,
-        f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE {view.table}.version < EXCLUDED.version",
-    )
+    tail = f"ON CONFLICT (id) DO UPDATE SET {updates} WHERE {view.table}.version < EXCLUDED.version"
+    write = insert_new_rows if new else insert_rows
+    write(cur, dialect, view.table, ("id", "seq", *names), rows, tail)
