@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from api.services import build_services
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
+from projections import events_feed, projector
+from projections.events_feed import EventsFeed
 from tests.integration.test_projections import populate
 from tests.support import FakeClock
 
@@ -69,3 +73,43 @@ def test_an_older_store_gets_its_feed_and_documents_when_opened(
         assert outstanding(reopened) == owed and len(owed) == 2 and owed[0][0] > 0
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("missing", ["none", "the later half", "every third"])
+def test_a_feed_counting_its_batches_writes_exactly_the_rows_it_misses(
+    services: Services, missing: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of COUNT_FIRST events or more is counted before the feed's rows are
+    read: as many rows as shown events means none is missing, and is not read; one short
+    must still read them and write what is missing."""
+    populate(services)
+    feed = feed_rows(services)
+    seqs = [row[0] for row in feed]
+    gone = {"none": [], "the later half": seqs[len(seqs) // 2 :], "every third": seqs[::3]}
+    with services.db.transaction() as cur:
+        for seq in gone[missing]:
+            cur.execute("DELETE FROM view_events WHERE seq = ?", (seq,))
+        cur.execute("UPDATE projection_tracking SET position = 0 WHERE name = 'EventsFeed'")
+    monkeypatch.setattr(projector, "BATCH", 7)
+    monkeypatch.setattr(events_feed, "COUNT_FIRST", 2)
+    statements: list[str] = []
+    prepare = EventsFeed.prepare
+
+    def spied(self: EventsFeed, cur: Any, batch: Any) -> set[int]:
+        execute = cur.execute
+
+        def recorded(sql: str, params: Any = ()) -> None:
+            statements.append(sql)
+            execute(sql, params)
+
+        cur.execute = recorded
+        try:
+            return prepare(self, cur, batch)
+        finally:
+            cur.execute = execute
+
+    monkeypatch.setattr(EventsFeed, "prepare", spied)
+    services.projector.catch_up()
+    assert feed_rows(services) == feed
+    reads = [s for s in statements if s.startswith("SELECT seq")]
+    assert statements and (reads == [] if missing == "none" else reads)

@@ -133,6 +133,6 @@ def test_streamed_inline_rows_meeting_a_newer_row_keep_it(
         rebuild_batch._upsert_rows(cur, "postgresql", view, [newer, older], new=True)
         cur.execute("SELECT id, version FROM view_clients ORDER BY id")
         found = dict(cur.fetchall())
-    assert found[newer[0]] == newer[2] + 100  # the newer row stayed
+    assert found[newer[0]] == int(newer[2]) + 100  # the newer row stayed
     assert found[older[0]] == older[2]  # the missing one was added
     assert copies == [("view_clients", 2, False)]  # streamed first, met the newer row
