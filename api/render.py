@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from api.schemas import (
@@ -20,6 +20,7 @@ from domain.client import Client
 from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
 from domain.values import Payment
+from projections.stored_time import milliseconds
 
 
 def day(value: date) -> str:
@@ -27,8 +28,7 @@ def day(value: date) -> str:
     return f"{value.isoformat()}T00:00:00Z"
 
 
-def timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+timestamp = milliseconds  # every moment the API returns (documents shape many)
 
 
 def maybe_timestamp(value: datetime | None) -> str | None:

@@ -171,13 +171,18 @@ class PostgresCursor:
         one JSON parameter spent about half its time parsing it)."""
         types = self._column_types(table, columns)
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        # Plain statements: psycopg's nested transaction composes its SQL each time.
+        self._cursor.execute("SAVEPOINT copy_new_rows")
         try:
-            with self._cursor.connection.transaction(), self._cursor.copy(statement) as copy:
+            with self._cursor.copy(statement) as copy:
                 copy.set_types([types[name] for name in columns])
                 for row in rows:
                     copy.write_row(row)
         except psycopg.errors.UniqueViolation:
+            self._cursor.execute("ROLLBACK TO SAVEPOINT copy_new_rows")
+            self._cursor.execute("RELEASE SAVEPOINT copy_new_rows")
             return False
+        self._cursor.execute("RELEASE SAVEPOINT copy_new_rows")
         return True
 
     def _column_types(self, table: str, columns: Sequence[str]) -> dict[str, str]:

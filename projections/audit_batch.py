@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from eventsourcing.persistence import Notification
@@ -95,8 +95,8 @@ def insert_new_rows(
     table: many are streamed where the database can (a rebuild's batches). Should one
     be there after all, none is written that way and the INSERT adds them, its `tail`
     saying what becomes of the one met again, as it always did."""
-    many = len(rows) >= COPY_FROM
-    if many and isinstance(cur, BulkCursor) and cur.copy_new_rows(table, columns, rows):
+    bulk = cast(BulkCursor, cur) if hasattr(cur, "copy_new_rows") else None
+    if len(rows) >= COPY_FROM and bulk is not None and bulk.copy_new_rows(table, columns, rows):
         return
     insert_rows(cur, dialect, table, columns, rows, tail)
 

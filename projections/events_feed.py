@@ -76,6 +76,7 @@ class EventsFeed:
         invoices_table: str = InvoicesView.table,
     ):
         self.shapes = shapes  # aggregate class -> its document
+        self._shapes_by_event: dict[type, Shape | None] = {}  # found once per event class
         self.state_at = state_at  # the aggregate as it stood at a version (backfill)
         # Invoices with many payments keep them in their own row only (feed_payments.py);
         # the invoice at the row's version, shaped as `past_invoice` (Documents port)
@@ -198,10 +199,17 @@ class EventsFeed:
         self.apply_batch(cur, batch, notification.id - 1, self.prepare(cur, batch))
 
     def _shape_of(self, event: Any) -> Shape | None:
-        for cls, shape in self.shapes.items():
-            if isinstance(event, cls.Event):  # type: ignore[attr-defined]
-                return shape
-        return None
+        kind = type(event)
+        if kind not in self._shapes_by_event:
+            self._shapes_by_event[kind] = next(
+                (
+                    shape
+                    for cls, shape in self.shapes.items()
+                    if issubclass(kind, cls.Event)  # type: ignore[attr-defined]
+                ),
+                None,
+            )
+        return self._shapes_by_event[kind]
 
     # Reads.
 

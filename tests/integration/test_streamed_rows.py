@@ -9,7 +9,6 @@ from uuid import UUID
 
 import pytest
 
-from application.ports import BulkCursor
 from infrastructure.bootstrap import Services
 from infrastructure.sql import PostgresCursor
 from projections import audit_batch, rebuild_batch
@@ -93,7 +92,7 @@ def test_rows_met_again_are_left_as_the_insert_leaves_them(postgres: Services) -
         return (seq, f"{marker}-{seq}", *row[1:], *rest)
 
     with postgres.db.transaction() as cur:
-        assert isinstance(cur, BulkCursor)
+        assert isinstance(cur, PostgresCursor)
         audit_batch.insert_rows(cur, "postgresql", "view_audit", AUDIT_COLUMNS, [entry(2, "old")])
         assert not cur.copy_new_rows(
             "view_audit", AUDIT_COLUMNS, [entry(1, "new"), entry(2, "new")]
