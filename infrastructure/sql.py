@@ -149,7 +149,7 @@ class SQLiteDatabase:
 
 
 class PostgresCursor:
-    def __init__(self, cursor: Any, types: dict[str, dict[str, str]] | None = None) -> None:
+    def __init__(self, cursor: Any, types: dict[str, dict[str, int]] | None = None) -> None:
         self._cursor = cursor
         self._types = {} if types is None else types  # table -> column -> type, as read
 
@@ -166,9 +166,11 @@ class PostgresCursor:
     def copy_new_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
     ) -> bool:
-        """COPY in binary, in a savepoint: a unique key met again undoes it alone. The
-        server parses no SQL, no JSON and no text per row (an INSERT of 2,000 rows from
-        one JSON parameter spent about half its time parsing it)."""
+        """COPY in binary, in a savepoint. The server parses no SQL, no JSON and no text
+        per row (an INSERT of 2,000 rows from one JSON parameter spent about half its
+        time parsing it). A stream is only a faster INSERT: whatever stops it (a unique
+        key met again; a value or a column type it cannot send as they are, where the
+        INSERT would convert) undoes it alone and returns False, for the INSERT."""
         types = self._column_types(table, columns)
         statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         # Plain statements: psycopg's nested transaction composes its SQL each time.
@@ -178,23 +180,26 @@ class PostgresCursor:
                 copy.set_types([types[name] for name in columns])
                 for row in rows:
                     copy.write_row(row)
-        except psycopg.errors.UniqueViolation:
+        except Exception:
+            # Raises in turn if the connection is gone (a transient error, as before).
             self._cursor.execute("ROLLBACK TO SAVEPOINT copy_new_rows")
             self._cursor.execute("RELEASE SAVEPOINT copy_new_rows")
+            self._types.pop(table, None)  # read again next time: the table may have changed
             return False
         self._cursor.execute("RELEASE SAVEPOINT copy_new_rows")
         return True
 
-    def _column_types(self, table: str, columns: Sequence[str]) -> dict[str, str]:
-        """The types of the table's columns, as the database has them (read once)."""
+    def _column_types(self, table: str, columns: Sequence[str]) -> dict[str, int]:
+        """The type of each of the table's columns (its oid), as the database has it;
+        read once per table, and again after a stream into it failed."""
         types = self._types.get(table)
         if types is None or not all(name in types for name in columns):
             self._cursor.execute(
-                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "SELECT attname, atttypid FROM pg_attribute "
                 "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
                 (table,),
             )
-            types = self._types[table] = {str(n): str(t) for n, t in self._cursor.fetchall()}
+            types = self._types[table] = {str(n): int(t) for n, t in self._cursor.fetchall()}
         return types
 
 
@@ -225,7 +230,7 @@ class PostgresDatabase:
             kwargs={"autocommit": True},
         )
         self.reads = AsyncReads(params.conninfo(), self.rows)
-        self.column_types: dict[str, dict[str, str]] = {}  # see PostgresCursor
+        self.column_types: dict[str, dict[str, int]] = {}  # see PostgresCursor
         # Connections that hold session locks for the length of a command; a pool of
         # their own, so that waiting writers never starve reads of connections.
         self.lock_pool = ConnectionPool(

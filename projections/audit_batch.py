@@ -92,9 +92,9 @@ def insert_new_rows(
     tail: str,
 ) -> None:
     """`insert_rows` for rows a follower adds past its position, which are new to the
-    table: many are streamed where the database can (a rebuild's batches). Should one
-    be there after all, none is written that way and the INSERT adds them, its `tail`
-    saying what becomes of the one met again, as it always did."""
+    table: many are streamed where the database can (a rebuild's batches). Should the
+    stream fail (one of them there after all, say), none is written that way and the
+    INSERT adds them, its `tail` saying what becomes of one met again, as it always did."""
     bulk = cast(BulkCursor, cur) if hasattr(cur, "copy_new_rows") else None
     if len(rows) >= COPY_FROM and bulk is not None and bulk.copy_new_rows(table, columns, rows):
         return

@@ -91,7 +91,7 @@ def test_a_feed_counting_its_batches_writes_exactly_the_rows_it_misses(
             cur.execute("DELETE FROM view_events WHERE seq = ?", (seq,))
         cur.execute("UPDATE projection_tracking SET position = 0 WHERE name = 'EventsFeed'")
     monkeypatch.setattr(projector, "BATCH", 7)
-    monkeypatch.setattr(events_feed, "COUNT_FIRST", 2)
+    monkeypatch.setattr(events_feed, "COUNT_FIRST", 1)  # every batch, the last one too
     statements: list[str] = []
     prepare = EventsFeed.prepare
 

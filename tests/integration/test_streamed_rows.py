@@ -135,3 +135,27 @@ def test_streamed_inline_rows_meeting_a_newer_row_keep_it(
     assert found[newer[0]] == int(newer[2]) + 100  # the newer row stayed
     assert found[older[0]] == older[2]  # the missing one was added
     assert copies == [("view_clients", 2, False)]  # streamed first, met the newer row
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_stream_the_database_refuses_leaves_the_rows_to_the_insert(
+    postgres: Services,
+) -> None:
+    """Column types read before a table changed (here: every column said to be text)
+    make the server refuse the stream: the INSERT writes the rows instead, and the
+    types are read again for the next stream."""
+    rows = [
+        (seq, f"id-{seq}", "acc", "2026-01-01T00:00:00.000000Z", "a.b", "a", "e", "system",
+         None, None, None, None, None, "{}")
+        for seq in range(1, 2 * audit_batch.COPY_FROM + 1)
+    ]  # fmt: skip
+    first, second = rows[: audit_batch.COPY_FROM], rows[audit_batch.COPY_FROM :]
+    with postgres.db.transaction() as cur:
+        assert isinstance(cur, PostgresCursor)
+        cur._types["view_audit"] = dict.fromkeys(AUDIT_COLUMNS, 25)  # text, seq included
+        audit_batch.insert_new_rows(cur, "postgresql", "view_audit", AUDIT_COLUMNS, first, "")
+        assert "view_audit" not in cur._types  # the stream failed; read again next time
+        assert cur.copy_new_rows("view_audit", AUDIT_COLUMNS, second)  # types read again
+    with postgres.db.transaction() as cur:
+        cur.execute("SELECT seq, id FROM view_audit ORDER BY seq")
+        assert cur.fetchall() == [(row[0], row[1]) for row in rows]
