@@ -20,13 +20,7 @@ from domain.client import Client
 from domain.invoice import Invoice
 from domain.recurring import RecurringInvoice
 from domain.values import Payment
-from projections.stored_time import milliseconds
-
-
-def day(value: date) -> str:
-    """Dates are returned as midnight UTC: `2026-02-10T00:00:00Z`."""
-    return f"{value.isoformat()}T00:00:00Z"
-
+from projections.stored_time import day, milliseconds  # day: dates as midnight UTC
 
 timestamp = milliseconds  # every moment the API returns (documents shape many)
 

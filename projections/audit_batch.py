@@ -138,18 +138,28 @@ def select_in(cur: SqlCursor, sql: str, ids: Sequence[Any]) -> list[tuple[Any, .
 COUNT_FIRST = 256  # a batch this large is counted first: a rebuild's are linked already
 
 
+def counted_whole(cur: SqlCursor, table: str, batch: Batch, expected: int) -> bool:
+    """Whether a large batch is counted and `table` holds `expected` rows (by seq) in its
+    range: all of them when no other row can be there. A small one is not counted."""
+    if len(batch) < COUNT_FIRST:
+        return False
+    cur.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE seq >= ? AND seq <= ?",
+        (batch[0][0].id, batch[-1][0].id),
+    )
+    row = cur.fetchone()
+    return row is not None and int(row[0]) == expected
+
+
 def seq_range(cur: SqlCursor, table: str, batch: Batch, expected: int) -> dict[int, Any] | None:
     """seq -> the rest of the row, for the rows of `table` within the batch's range; None
     when the table holds all `expected` rows of the batch. A large batch is counted
     first, so a rebuild passing events linked before reads a count, not 2,000 rows."""
     if not batch:
         return {}
+    if counted_whole(cur, table, batch, expected):
+        return None
     bounds = (batch[0][0].id, batch[-1][0].id)
-    if len(batch) >= COUNT_FIRST:
-        cur.execute(f"SELECT COUNT(*) FROM {table} WHERE seq >= ? AND seq <= ?", bounds)
-        row = cur.fetchone()
-        if row is not None and int(row[0]) == expected:
-            return None
     cur.execute(
         f"SELECT seq, {'hash' if table == 'audit_chain' else 'account_id'} FROM {table} "
         "WHERE seq >= ? AND seq <= ?",

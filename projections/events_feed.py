@@ -24,7 +24,7 @@ from application.ports import Page, SqlCursor, SqlDatabase
 from domain.invoice import Invoice
 from projections import cursors, feed_payments
 from projections.aggregate_view import Seq
-from projections.audit_batch import COUNT_FIRST, insert_rows
+from projections.audit_batch import counted_whole, insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
 from projections.invoices_view import InvoicesView, as_of_day
@@ -166,14 +166,13 @@ class EventsFeed:
         passing events saved with theirs), known without reading them."""
         if not batch:
             return set()
-        bounds = (batch[0][0].id, batch[-1][0].id)
-        if len(batch) >= COUNT_FIRST:
-            shown = {n.id for n, event in batch if self._shape_of(event) is not None}
-            cur.execute(f"SELECT COUNT(*) FROM {self.table} WHERE seq >= ? AND seq <= ?", bounds)
-            row = cur.fetchone()
-            if row is not None and int(row[0]) == len(shown):
-                return shown
-        cur.execute(f"SELECT seq FROM {self.table} WHERE seq >= ? AND seq <= ?", bounds)
+        shown = {n.id for n, event in batch if self._shape_of(event) is not None}
+        if counted_whole(cur, self.table, batch, len(shown)):
+            return shown
+        cur.execute(
+            f"SELECT seq FROM {self.table} WHERE seq >= ? AND seq <= ?",
+            (batch[0][0].id, batch[-1][0].id),
+        )
         return {int(r[0]) for r in cur.fetchall()}
 
     def apply_batch(

@@ -11,7 +11,7 @@ import pytest
 from api.services import build_services
 from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
-from projections import events_feed, projector
+from projections import audit_batch, projector
 from projections.events_feed import EventsFeed
 from tests.integration.test_projections import populate
 from tests.support import FakeClock
@@ -91,7 +91,7 @@ def test_a_feed_counting_its_batches_writes_exactly_the_rows_it_misses(
             cur.execute("DELETE FROM view_events WHERE seq = ?", (seq,))
         cur.execute("UPDATE projection_tracking SET position = 0 WHERE name = 'EventsFeed'")
     monkeypatch.setattr(projector, "BATCH", 7)
-    monkeypatch.setattr(events_feed, "COUNT_FIRST", 1)  # every batch, the last one too
+    monkeypatch.setattr(audit_batch, "COUNT_FIRST", 1)  # every batch, the last one too
     statements: list[str] = []
     prepare = EventsFeed.prepare
 

@@ -20,6 +20,12 @@ from tests.integration.test_rebuild import Interrupt, StopsAfter, contents
 from tests.support import META
 
 
+def entry(seq: int, marker: str) -> tuple[Any, ...]:
+    """An audit entry's row, its id marked to tell one write from another."""
+    return (seq, f"{marker}-{seq}", "acc", "2026-01-01T00:00:00.000000Z", "a.b", "a", "e",
+            "system", None, None, None, None, None, "{}")  # fmt: skip
+
+
 @pytest.fixture
 def copies(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, bool]]:
     """Every batch of new rows is streamed where it can be (not only those of 256 or
@@ -85,12 +91,6 @@ def test_a_row_saved_while_a_rebuild_was_stopped_is_kept_over_the_stream(
 def test_rows_met_again_are_left_as_the_insert_leaves_them(postgres: Services) -> None:
     """A stream that meets a row already there writes nothing; the rows then go by the
     INSERT, whose ON CONFLICT clause decides, and the transaction goes on."""
-    row = ("x", "acc", "2026-01-01T00:00:00.000000Z", "a.b", "a", "e", "system")
-    rest = (None, None, None, None, None, "{}")
-
-    def entry(seq: int, marker: str) -> tuple[Any, ...]:
-        return (seq, f"{marker}-{seq}", *row[1:], *rest)
-
     with postgres.db.transaction() as cur:
         assert isinstance(cur, PostgresCursor)
         audit_batch.insert_rows(cur, "postgresql", "view_audit", AUDIT_COLUMNS, [entry(2, "old")])
@@ -144,11 +144,7 @@ def test_a_stream_the_database_refuses_leaves_the_rows_to_the_insert(
     """Column types read before a table changed (here: every column said to be text)
     make the server refuse the stream: the INSERT writes the rows instead, and the
     types are read again for the next stream."""
-    rows = [
-        (seq, f"id-{seq}", "acc", "2026-01-01T00:00:00.000000Z", "a.b", "a", "e", "system",
-         None, None, None, None, None, "{}")
-        for seq in range(1, 2 * audit_batch.COPY_FROM + 1)
-    ]  # fmt: skip
+    rows = [entry(seq, "id") for seq in range(1, 2 * audit_batch.COPY_FROM + 1)]
     first, second = rows[: audit_batch.COPY_FROM], rows[audit_batch.COPY_FROM :]
     with postgres.db.transaction() as cur:
         assert isinstance(cur, PostgresCursor)
