@@ -20,6 +20,7 @@ from domain.values import LineItem
 from infrastructure.bootstrap import Services
 from projections import projector as projector_module
 from projections.progress import Progress
+from projections.projector import SCHEMA
 from tests.support import META, make_tenant
 
 CURRENCIES = ("GBP", "EUR", "JPY")
@@ -147,3 +148,41 @@ def test_a_rebuild_counts_what_was_written_while_it_ran_and_resumed(
     assert (count, totals) == expected(services, account)
     assert count == 4
     assert totals == {"GBP": Decimal("11.00"), "EUR": Decimal("40.00"), "JPY": Decimal("300")}
+
+
+# The one trigger of stores set up before each operation had its own (with WHEN).
+OLD_TRIGGER = (
+    "CREATE OR REPLACE FUNCTION view_invoices_totals() RETURNS trigger LANGUAGE plpgsql "
+    "AS $b$ BEGIN IF TG_OP <> 'DELETE' AND NEW.status IN ('SENT', 'PARTIALLY_PAID') "
+    "AND NEW.amount_due_minor > 0 THEN INSERT INTO view_outstanding VALUES "
+    "(NEW.account_id, NEW.currency, 0, 0) ON CONFLICT (account_id, currency) DO NOTHING; "
+    "UPDATE view_outstanding SET invoices = invoices + 1, "
+    "due_minor = due_minor + NEW.amount_due_minor WHERE account_id = NEW.account_id "
+    "AND currency = NEW.currency; END IF; RETURN NULL; END $b$",
+    "CREATE OR REPLACE TRIGGER view_invoices_totals AFTER INSERT OR UPDATE OR DELETE "
+    "ON view_invoices FOR EACH ROW EXECUTE FUNCTION view_invoices_totals()",
+)
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_store_set_up_before_counts_each_change_once(postgres: Services) -> None:
+    services = postgres
+    with services.db.transaction() as cur:
+        for trigger in ("insert", "update", "delete"):
+            cur.execute(f"DROP TRIGGER view_invoices_totals_{trigger} ON view_invoices")
+        for statement in OLD_TRIGGER:
+            cur.execute(statement)
+        cur.execute("DELETE FROM projection_tracking WHERE name LIKE ?", (SCHEMA + "%",))
+    services.projector.setup()  # as a process of this build opening that store
+
+    app, tenant = services.app, make_tenant(services)
+    account = tenant.account_id
+    client = app.create_client(account, {"name": "C"}, META)
+    item = (LineItem("Work", Decimal(1), Decimal(120)),)
+    sent = app.create_invoice(account, NewInvoice(client.id, item, status="SENT"), META)
+    app.create_invoice(account, NewInvoice(client.id, item), META)  # a DRAFT: no count
+    assert summary(services, account) == (1, {"GBP": Decimal("120.00")})
+    app.record_payment(account, sent.id, Decimal(20), None, None, None, META)
+    assert summary(services, account) == (1, {"GBP": Decimal("100.00")})
+    app.record_payment(account, sent.id, None, None, None, None, META)
+    assert summary(services, account) == (0, {})
