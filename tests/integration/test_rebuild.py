@@ -25,6 +25,7 @@ TABLES = (
     "view_clients",
     "view_invoices",
     "view_accounts",
+    "view_counters",
     "view_audit",
     "audit_entities",
     "audit_chain",
@@ -76,7 +77,8 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
     populate(services)
     services.projector.catch_up()  # the audit views follow the log
     before = contents(services)
-    assert all(before[t] for t in ("view_invoices", "view_audit", "audit_account_chain"))
+    filled = ("view_invoices", "view_counters", "view_audit", "audit_account_chain")
+    assert all(before[t] for t in filled)
     monkeypatch.setattr(projector_module, "BATCH", 7)  # many batches from a small store
     with pytest.raises(Interrupt):
         services.projector.rebuild(StopsAfter(2))
