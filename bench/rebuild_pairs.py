@@ -46,9 +46,8 @@ def one_rebuild(tree: Path, events: int, postgres: str) -> tuple[float, str]:
     if rate is None or cpu is None:
         raise SystemExit(f"bench.rebuild printed no rate in {tree}:\n{out}")
     rows, helper, server = cpu.groups()
-    return float(
-        rate.group(1).replace(",", "")
-    ), f"rows {rows} s, audit {helper} s, PostgreSQL {server or '-'} s"
+    spent = f"rows {rows} s, audit {helper} s, PostgreSQL {server or '-'} s"
+    return float(rate.group(1).replace(",", "")), spent
 
 
 def main() -> None:

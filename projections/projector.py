@@ -265,7 +265,7 @@ class Projector:
         started = time.monotonic()
         nudged = float("-inf")
         polls = 0
-        while self._least_position() < target:
+        while self.position() < target:
             now = time.monotonic()
             left = started + wait - now
             if left <= 0:
@@ -278,11 +278,6 @@ class Projector:
             polls += 1
             time.sleep(min(0.001 if polls <= 20 else 0.001 * 2 ** min(polls - 20, 6), left))
         return True
-
-    def _least_position(self) -> int:
-        """The following views' least position, in one statement, with no transaction."""
-        positions = _of(_marked(self.db.rows(MARKS)), self.followers)
-        return min(positions.values(), default=0)
 
     def catch_up(self) -> None:
         """Apply every stored event the following views have not seen yet."""
