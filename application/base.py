@@ -13,8 +13,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate, BaseAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -160,8 +160,27 @@ class ExperiBase(Application[UUID]):
         for state in _attempts(self):
             state.saving = True
         with self._write_lock:
-            recordings = super().save(*objs, **kwargs)
+            recordings = self._save(objs, kwargs)
         self._after_commit(objs)
+        return recordings
+
+    def _save(self, objs: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+        """The library's `Application.save`, with an aggregate's pending events taken by
+        its class: the library's `collect_events` first asks each object two protocols
+        checked at run time, about 12 us an aggregate on Python 3.11 (a new invoice
+        saves two). Anything else is collected as the library collects it."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, still called
         return recordings
 
     def _record(self, processing_event: Any) -> Any:

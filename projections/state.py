@@ -11,15 +11,25 @@ import msgspec
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
+from domain.account import Account
+from domain.client import Client
 from domain.invoice import Invoice
+from domain.numbering import InvoiceCounter
 from domain.snapshots import Snapshot
 from projections.invoice_state import InvoiceState
+from projections.row_states import AccountState, ClientState, CounterState
 
 SNAPSHOT_TOPIC = get_topic(Snapshot)
 # Attributes every aggregate holds that its snapshot state leaves out.
 _IDENTITY = ("_id", "_version", "_pending_events")
-# Kinds whose state grows with their life get a typed encoding (see TypedState).
-TYPED: Mapping[type, type] = {Invoice: InvoiceState}
+# Kinds whose state grows with their life, and those a new invoice reads under its
+# account's numbering lock, get a typed encoding (see TypedState).
+TYPED: Mapping[type, type] = {
+    Invoice: InvoiceState,
+    InvoiceCounter: CounterState,
+    Client: ClientState,
+    Account: AccountState,
+}
 # Attributes that only grow, one item per command: their first items can be kept
 # apart from the row (see projections/invoice_payments.py).
 GROWN: Mapping[type, tuple[str, ...]] = {Invoice: ("payments",)}
