@@ -17,10 +17,12 @@ there; this checkout is the build after.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -47,10 +49,24 @@ def worktree(rev: str) -> Iterator[Path]:
         shutil.rmtree(root.parent, ignore_errors=True)
 
 
+# `extra_keys` run by the checkout at the working directory (`-c` puts it first).
+_KEYS_IN_TREE = (
+    "import json, sys; from bench.throughput import extra_keys; "
+    "print(json.dumps(extra_keys(json.loads(sys.argv[1]), int(sys.argv[2]))))"
+)
+
+
 def accounts(
-    env: dict[str, str], port: int, count: int = 16
+    env: dict[str, str], port: int, count: int = 16, cwd: Path = HERE
 ) -> tuple[list[dict[str, str]], list[Any]]:
-    keys = extra_keys(env, count)
+    """`count` accounts' keys and invoice bodies, the accounts made by the checkout at
+    `cwd`: rows written by this one may be in an encoding an older one cannot read."""
+    if cwd == HERE:
+        keys = extra_keys(env, count)
+    else:
+        made = subprocess.run([sys.executable, "-c", _KEYS_IN_TREE, json.dumps(env), str(count)],
+                              cwd=cwd, check=True, capture_output=True, text=True)  # fmt: skip
+        keys = json.loads(made.stdout.splitlines()[-1])
     bodies = []
     for key in keys:
         client = call(port, "POST", "/api/v1/clients", key, {"name": "Bench client"})
@@ -131,7 +147,7 @@ def start(
     db_url = stack.enter_context(throwaway_database(args.postgres))
     env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4", **settings)
     port, _ = stack.enter_context(served(env, args.workers, cwd=str(cwd)))
-    return (port, *accounts(env, port, args.accounts))
+    return (port, *accounts(env, port, args.accounts, cwd))
 
 
 def main() -> None:
