@@ -14,7 +14,6 @@ from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from hashlib import sha1 as _sha1
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -33,10 +32,12 @@ from projections.audit_batch import (
     seq_range,
 )
 from projections.audit_chain import aggregate_name, chain_hash
+from projections.name_ids import NameIds
 from projections.stored_time import day, timestamp
 
 ENTRY_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/audit-entry")
-_ENTRY_PREFIX = ENTRY_NAMESPACE.bytes
+# `str(uuid5(ENTRY_NAMESPACE, "<entity>:<version>"))`
+entry_id = NameIds(ENTRY_NAMESPACE)
 HIDDEN_FIELDS = {
     "originator_id",
     "originator_version",
@@ -145,15 +146,6 @@ def entry_data(value: Any) -> Any:
                 out[name] = entry_data(item)
         return out
     return redact(jsonable(value))  # anything else (times, subclasses) the long way
-
-
-def entry_id(entity_id: str, version: int) -> str:
-    """`str(uuid5(ENTRY_NAMESPACE, "<entity>:<version>"))`, without building the UUID."""
-    digest = bytearray(_sha1(_ENTRY_PREFIX + f"{entity_id}:{version}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 AUDIT_COLUMNS = (

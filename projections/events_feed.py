@@ -28,10 +28,13 @@ from projections.audit_batch import counted_whole, insert_rows
 from projections.audit_chain import aggregate_name
 from projections.audit_view import snake
 from projections.invoices_view import InvoicesView, as_of_day
+from projections.name_ids import NameIds
 from projections.plans import run_plan
 from projections.stored_time import timestamp
 
 EVENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://experi.invalid/event")
+# `str(uuid5(EVENT_NAMESPACE, "<entity>:<version>"))`: each event's id in the feed
+event_id = NameIds(EVENT_NAMESPACE)
 COLUMNS = ("seq", "id", "account_id", "type", "created_at", "entity_type", "entity_id", "body")
 Shape = Callable[[Any], bytes]
 _ENCODER = msgspec.json.Encoder()
@@ -109,7 +112,7 @@ class EventsFeed:
         """The row's columns after `seq` (which is known only once the event is stored)."""
         entity_id = str(event.originator_id)
         meta = getattr(event, "meta", None) or {}
-        ident = str(uuid5(EVENT_NAMESPACE, f"{entity_id}:{event.originator_version}"))
+        ident = event_id(entity_id, event.originator_version)
         kind = event_type(event, after)
         created = timestamp(event.timestamp)
         entity_type = snake(aggregate_name(event))

@@ -1,5 +1,6 @@
-"""The audit entry's id and times are the same text as the slower way made them: rows
-written before and after the change agree, and text order stays time order."""
+"""The audit entry's and the feed event's ids, and times, are the same text as the
+slower way made them: rows written before and after the change agree, and text order
+stays time order."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projections.audit_view import ENTRY_NAMESPACE, entry_id
+from projections.events_feed import EVENT_NAMESPACE, event_id
 from projections.stored_time import timestamp
 
 zones = st.sampled_from(
@@ -31,3 +33,8 @@ def test_timestamp_text_sorts_as_time(a: datetime, b: datetime) -> None:
 @given(st.uuids().map(str) | st.text(max_size=40), st.integers(0, 10**9))
 def test_entry_ids_are_the_uuid5_of_entity_and_version(entity: str, version: int) -> None:
     assert entry_id(entity, version) == str(uuid5(ENTRY_NAMESPACE, f"{entity}:{version}"))
+
+
+@given(st.uuids().map(str) | st.text(max_size=40), st.integers(1, 10**9))
+def test_feed_event_ids_are_the_uuid5_of_entity_and_version(entity: str, version: int) -> None:
+    assert event_id(entity, version) == str(uuid5(EVENT_NAMESPACE, f"{entity}:{version}"))
