@@ -31,7 +31,7 @@ from typing import Any
 
 from bench import load
 from bench.server import bench_env, postgres_option, served
-from bench.throughput import INVOICE, _post_many, call, extra_keys, throwaway_database
+from bench.throughput import INVOICE, _post_many, call, throwaway_database
 
 HERE = Path(__file__).resolve().parents[1]
 
@@ -60,13 +60,10 @@ def accounts(
     env: dict[str, str], port: int, count: int = 16, cwd: Path = HERE
 ) -> tuple[list[dict[str, str]], list[Any]]:
     """`count` accounts' keys and invoice bodies, the accounts made by the checkout at
-    `cwd`: rows written by this one may be in an encoding an older one cannot read."""
-    if cwd == HERE:
-        keys = extra_keys(env, count)
-    else:
-        made = subprocess.run([sys.executable, "-c", _KEYS_IN_TREE, json.dumps(env), str(count)],
-                              cwd=cwd, check=True, capture_output=True, text=True)  # fmt: skip
-        keys = json.loads(made.stdout.splitlines()[-1])
+    `cwd`: rows written by another may be in an encoding an older one cannot read."""
+    made = subprocess.run([sys.executable, "-c", _KEYS_IN_TREE, json.dumps(env), str(count)],
+                          cwd=cwd, check=True, capture_output=True, text=True)  # fmt: skip
+    keys = json.loads(made.stdout.splitlines()[-1])
     bodies = []
     for key in keys:
         client = call(port, "POST", "/api/v1/clients", key, {"name": "Bench client"})

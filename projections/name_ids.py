@@ -12,7 +12,6 @@ class NameIds:
     """`str(uuid5(namespace, name))` for one namespace, in a third of its time."""
 
     def __init__(self, namespace: UUID) -> None:
-        self.namespace = namespace
         self._prefix = namespace.bytes
 
     def __call__(self, entity_id: str, version: int) -> str:

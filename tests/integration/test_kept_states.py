@@ -20,7 +20,7 @@ from infrastructure.bootstrap import Services
 from infrastructure.settings import Settings
 from projections.inline import InlineViews
 from projections.kept_states import KeptStates
-from tests.support import META, FakeClock, make_tenant
+from tests.support import META, FakeClock, make_tenant, state_of
 
 LINES = (LineItem("Work", Decimal(1), Decimal(1000)),)
 # 100 payments make a state of more than 16 KB, which is kept.
@@ -39,10 +39,6 @@ def long_invoice(services: Services) -> tuple[UUID, UUID]:
         invoice.record_payment(uuid4(), Decimal(1), now.date(), None, None, now, META)
     app.save(invoice)
     return tenant.account_id, invoice.id
-
-
-def state_of(aggregate: object) -> dict[str, object]:
-    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
 
 
 def kept(services: Services) -> KeptStates:
