@@ -249,12 +249,27 @@ def record_owners(cur: SqlCursor, dialect: str, rows: Iterable[tuple[str, str]])
     )
 
 
+HEADS_PER_STATEMENT = 8
+
+
 def account_heads(cur: SqlCursor, accounts: Sequence[str]) -> dict[str, tuple[int, str]]:
-    """Each account chain's length and last hash (accounts with none are left out)."""
-    sql = (
-        "SELECT c.account_id, c.position, c.hash FROM audit_account_chain c JOIN ("
-        "SELECT account_id, MAX(position) AS p FROM audit_account_chain "
-        "WHERE account_id IN ({}) GROUP BY account_id) m "
-        "ON c.account_id = m.account_id AND c.position = m.p"
+    """Each account chain's length and last hash (accounts with none are left out).
+
+    Each account's last link is a subquery of its own, which both databases answer
+    from the end of the (account, position) index, whatever the chain's length; `MAX
+    (position) ... GROUP BY account_id` read every link of the accounts instead (with
+    100,000 links each, 98 ms for one account on every pass of the follower). The
+    accounts go eight to a statement, the last eight made up by repeating one, so that
+    every statement has the same text and PostgreSQL plans it once per connection."""
+    heads: dict[str, tuple[int, str]] = {}
+    ordered = sorted(accounts)
+    sql = " UNION ALL ".join(
+        "SELECT * FROM (SELECT account_id, position, hash FROM audit_account_chain "
+        f"WHERE account_id = ? ORDER BY position DESC LIMIT 1) AS head{n}"
+        for n in range(HEADS_PER_STATEMENT)
     )
-    return {str(r[0]): (int(r[1]), str(r[2])) for r in select_in(cur, sql, sorted(accounts))}
+    for start in range(0, len(ordered), HEADS_PER_STATEMENT):
+        part = ordered[start : start + HEADS_PER_STATEMENT]
+        cur.execute(sql, part + part[-1:] * (HEADS_PER_STATEMENT - len(part)))
+        heads.update((str(r[0]), (int(r[1]), str(r[2]))) for r in cur.fetchall())
+    return heads

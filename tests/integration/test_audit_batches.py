@@ -109,3 +109,23 @@ def test_entry_data_is_what_redacting_the_json_form_gives(services: Services) ->
         event = services.app.mapper.to_domain_event(notification)
         data = {k: v for k, v in vars(event).items() if k not in ("meta", "timestamp")}
         assert entry_data(data) == redact(jsonable(data))
+
+
+@pytest.mark.parametrize("count", [1, 8, 19])
+def test_account_heads_are_each_chains_last_link(services: Services, count: int) -> None:
+    """Read eight accounts to a statement, the last statement made up by repeating one:
+    each account chained gets its own last link, whatever the chains' lengths, and an
+    account with no chain gets nothing."""
+    accounts = [f"account-{n:02d}" for n in range(count)]
+    seq = 0
+    with services.db.transaction() as cur:
+        for n, account in enumerate(accounts):
+            for position in range(1, 3 * n + 2):  # chains of 1, 4, 7, ... links
+                seq += 1
+                cur.execute(
+                    "INSERT INTO audit_account_chain (seq, account_id, position, hash) "
+                    "VALUES (?, ?, ?, ?)",
+                    (seq, account, position, f"{account}/{position}"),
+                )
+        heads = audit_batch.account_heads(cur, [*reversed(accounts), "never-chained"])
+    assert heads == {a: (3 * n + 1, f"{a}/{3 * n + 1}") for n, a in enumerate(accounts)}
