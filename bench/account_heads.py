@@ -22,6 +22,7 @@ import psycopg
 
 from bench.server import postgres_option
 from bench.throughput import throwaway_database
+from infrastructure.sql import PostgresCursor
 from projections.audit_batch import account_heads, select_in
 
 TABLE = (
@@ -42,19 +43,6 @@ Heads = Callable[[Any, Sequence[str]], dict[str, tuple[int, str]]]
 
 def before(cur: Any, accounts: Sequence[str]) -> dict[str, tuple[int, str]]:
     return {str(r[0]): (int(r[1]), str(r[2])) for r in select_in(cur, BEFORE, sorted(accounts))}
-
-
-class _PgCursor:
-    """A psycopg cursor taking the `?` placeholders the projections write."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._cur = conn.cursor()
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._cur.execute(sql.replace("?", "%s"), params)  # type: ignore[call-overload]
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._cur.fetchall()
 
 
 def median_ms(heads: Heads, cur: Any, accounts: Sequence[str], times: int = 21) -> float:
@@ -93,7 +81,7 @@ def main() -> None:
             (args.accounts, args.accounts, rows - 1),
         )
         conn.execute("ANALYZE audit_account_chain")
-        compare("postgresql", _PgCursor(conn), accounts, args.links)
+        compare("postgresql", PostgresCursor(conn.cursor()), accounts, args.links)
     with tempfile.TemporaryDirectory() as where:
         lite = sqlite3.connect(Path(where) / "heads.sqlite")
         for statement in TABLE:

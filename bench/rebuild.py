@@ -23,6 +23,7 @@ from api.services import build_services
 from bench.seed import seed_account, seed_invoices
 from bench.server import postgres_option
 from bench.throughput import throwaway_database
+from infrastructure.bootstrap import Services
 from infrastructure.rebuild_helpers import in_processes
 from infrastructure.settings import Settings
 
@@ -54,6 +55,17 @@ def children_cpu() -> float:
     return cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
 
 
+def seed_store(s: Services, events: int, accounts: int, payments: int) -> int:
+    """About `events` events over `accounts` accounts, the views caught up; the number
+    of events stored."""
+    # Each invoice stores a counter event, Created, and its payments.
+    per_account = max(1, events // (accounts * (2 + payments)))
+    for n in range(accounts):
+        seed_invoices(s, seed_account(s, f"Bench {n}"), per_account, payments)
+    s.projector.catch_up()
+    return s.app.recorder.max_notification_id() or 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
@@ -78,12 +90,7 @@ def main() -> None:
         s = build_services(Settings.from_env(env))
         stack.callback(s.close)
         started = time.perf_counter()
-        # Each invoice stores a counter event, Created, and its payments.
-        per_account = max(1, args.events // (args.accounts * (2 + args.payments)))
-        for n in range(args.accounts):
-            seed_invoices(s, seed_account(s, f"Bench {n}"), per_account, args.payments)
-        s.projector.catch_up()
-        events = s.app.recorder.max_notification_id() or 0
+        events = seed_store(s, args.events, args.accounts, args.payments)
         print(f"seeded {events:,} events in {time.perf_counter() - started:.1f} s ({args.backend})")
         profiler = cProfile.Profile() if args.profile else None
         cpu_before = resource.getrusage(resource.RUSAGE_SELF), children_cpu(), postgres_cpu()

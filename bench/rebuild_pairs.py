@@ -50,6 +50,18 @@ def one_rebuild(tree: Path, events: int, postgres: str) -> tuple[float, str]:
     return float(rate.group(1).replace(",", "")), spent
 
 
+def summarise(rates: dict[str, list[float]]) -> None:
+    """Each build's rates, mean and median, and in how many pairs the after was faster."""
+    faster = sum(a > b for a, b in zip(rates["after"], rates["before"], strict=True))
+    for name, values in rates.items():
+        each = ", ".join(f"{v:,.0f}" for v in values)
+        print(
+            f"{name:<6} mean {statistics.mean(values):8,.0f}  median "
+            f"{statistics.median(values):8,.0f} events/s  ({each})"
+        )
+    print(f"after faster in {faster} of {len(rates['after'])} pairs")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", required=True, help="the git revision to compare with")
@@ -66,14 +78,7 @@ def main() -> None:
                 rate, cpu = one_rebuild(trees[name], args.events, args.postgres)
                 rates[name].append(rate)
                 print(f"pair {n + 1} {name:<6} {rate:8,.0f} events/s  CPU: {cpu}", flush=True)
-    faster = sum(a > b for a, b in zip(rates["after"], rates["before"], strict=True))
-    for name, values in rates.items():
-        each = ", ".join(f"{v:,.0f}" for v in values)
-        print(
-            f"{name:<6} mean {statistics.mean(values):8,.0f}  median "
-            f"{statistics.median(values):8,.0f} events/s  ({each})"
-        )
-    print(f"after faster in {faster} of {args.pairs} pairs")
+    summarise(rates)
 
 
 if __name__ == "__main__":

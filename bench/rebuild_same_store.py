@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,8 +27,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from api.services import build_services
-from bench.rebuild import cpu, postgres_cpu
-from bench.seed import seed_account, seed_invoices
+from bench.rebuild import cpu, postgres_cpu, seed_store
+from bench.rebuild_pairs import summarise
 from bench.server import postgres_option
 from bench.throughput import throwaway_database
 from bench.write_tail import HERE, worktree
@@ -39,11 +38,7 @@ from infrastructure.settings import Settings
 def seed(env: dict[str, str], events: int, accounts: int, payments: int) -> int:
     s = build_services(Settings.from_env(env))
     try:
-        per_account = max(1, events // (accounts * (2 + payments)))
-        for n in range(accounts):
-            seed_invoices(s, seed_account(s, f"Bench {n}"), per_account, payments)
-        s.projector.catch_up()
-        return s.app.recorder.max_notification_id() or 0
+        return seed_store(s, events, accounts, payments)
     finally:
         s.close()
 
@@ -89,11 +84,7 @@ def main() -> None:
                 print(f"pair {n + 1} {name:<6} {events / seconds:8,.0f} events/s  "
                       f"({seconds:.1f} s; CPU: command and helper {spent:.2f} s, "
                       f"PostgreSQL {server:.2f} s)", flush=True)  # fmt: skip
-        wins = sum(a > b for a, b in zip(rates["after"], rates["before"], strict=True))
-        for name, got in rates.items():
-            print(f"{name:<6} mean {statistics.mean(got):,.0f}, "
-                  f"median {statistics.median(got):,.0f} events/s")  # fmt: skip
-        print(f"after faster in {wins} of {args.pairs} pairs")
+        summarise(rates)
 
 
 if __name__ == "__main__":

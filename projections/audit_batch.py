@@ -250,6 +250,11 @@ def record_owners(cur: SqlCursor, dialect: str, rows: Iterable[tuple[str, str]])
 
 
 HEADS_PER_STATEMENT = 8
+_HEADS_SQL = " UNION ALL ".join(
+    "SELECT * FROM (SELECT account_id, position, hash FROM audit_account_chain "
+    f"WHERE account_id = ? ORDER BY position DESC LIMIT 1) AS head{n}"
+    for n in range(HEADS_PER_STATEMENT)
+)
 
 
 def account_heads(cur: SqlCursor, accounts: Sequence[str]) -> dict[str, tuple[int, str]]:
@@ -263,13 +268,8 @@ def account_heads(cur: SqlCursor, accounts: Sequence[str]) -> dict[str, tuple[in
     every statement has the same text and PostgreSQL plans it once per connection."""
     heads: dict[str, tuple[int, str]] = {}
     ordered = sorted(accounts)
-    sql = " UNION ALL ".join(
-        "SELECT * FROM (SELECT account_id, position, hash FROM audit_account_chain "
-        f"WHERE account_id = ? ORDER BY position DESC LIMIT 1) AS head{n}"
-        for n in range(HEADS_PER_STATEMENT)
-    )
     for start in range(0, len(ordered), HEADS_PER_STATEMENT):
         part = ordered[start : start + HEADS_PER_STATEMENT]
-        cur.execute(sql, part + part[-1:] * (HEADS_PER_STATEMENT - len(part)))
+        cur.execute(_HEADS_SQL, part + part[-1:] * (HEADS_PER_STATEMENT - len(part)))
         heads.update((str(r[0]), (int(r[1]), str(r[2]))) for r in cur.fetchall())
     return heads
