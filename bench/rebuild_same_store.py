@@ -27,6 +27,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from api.services import build_services
+from bench.machine import speed_line
 from bench.rebuild import cpu, postgres_cpu, seed_store
 from bench.rebuild_pairs import summarise
 from bench.server import postgres_option
@@ -85,6 +86,7 @@ def main() -> None:
                       f"({seconds:.1f} s; CPU: command and helper {spent:.2f} s, "
                       f"PostgreSQL {server:.2f} s)", flush=True)  # fmt: skip
         summarise(rates)
+        print(speed_line())
 
 
 if __name__ == "__main__":

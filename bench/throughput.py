@@ -35,6 +35,7 @@ from typing import Any
 import psycopg
 
 from bench import load
+from bench.machine import interpreter_seconds
 from bench.raw_saves import raw_saves
 from bench.server import bench_env, free_port, postgres_option, served
 
@@ -160,6 +161,7 @@ def main() -> None:
     postgres_option(parser)
     args = parser.parse_args()
     secs, conns = args.seconds, args.connections
+    before = interpreter_seconds()  # before any server starts: the machine as found
     with throwaway_database(args.postgres) as db_url:
         env = bench_env(f"{db_url}?schema=public", EXPERI_BCRYPT_ROUNDS="4")
         report: list[str] = []
@@ -243,6 +245,10 @@ def main() -> None:
             f"numbers gapless and unique on every account: {gapless}",
         ]
     print(f"{args.workers} server workers, {conns} connections, {secs:.0f} s each")
+    print(
+        f"interpreter: {before:.2f} s for ten million additions before the run, "
+        f"{interpreter_seconds():.2f} s after (see bench/machine.py)"
+    )
     print("\n".join(report))
 
 
