@@ -1,9 +1,9 @@
 """How fast the interpreter runs right now, printed beside a benchmark's figures.
 
-The machine's speed changes from spell to spell (other work shares its host). A ratio
-whose baseline is not bound by the interpreter (raw saves wait on the database's
-flushes) moves with it, and so does every absolute rate: this gauge says which spell
-a run was in. About 1.0 s on this machine when idle and quick.
+The machine's speed changes from spell to spell (other work shares its host), and so
+does every absolute rate. This gauge is one reading of it: a plain loop, which took
+0.62-1.49 s on machines of this size. It does not see everything that slows a run
+(memory, the host's other load on the database): read it beside the baselines.
 """
 
 from __future__ import annotations
