@@ -24,5 +24,8 @@ def interpreter_seconds() -> float:
     return best
 
 
-def speed_line() -> str:
-    return f"interpreter: {interpreter_seconds():.2f} s for ten million additions"
+def speed_line(before: float | None = None) -> str:
+    """The gauge read now, after `before` (a reading taken as the run began) if given."""
+    now = interpreter_seconds()
+    read = f"{now:.2f} s" if before is None else f"{before:.2f} s before the run, {now:.2f} s after"
+    return f"interpreter: {read} for ten million additions (see bench/machine.py)"

@@ -55,6 +55,19 @@ def children_cpu() -> float:
     return cpu(resource.getrusage(resource.RUSAGE_CHILDREN))
 
 
+def store_env(database_url: str | None = None) -> dict[str, str]:
+    """The settings of a store to seed and rebuild: a fresh data directory, no background
+    jobs, quick key hashes; PostgreSQL at `database_url`, else the embedded default."""
+    env = {
+        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
+        "EXPERI_BACKGROUND_JOBS": "0",
+        "EXPERI_BCRYPT_ROUNDS": "4",
+    }
+    if database_url:
+        env["EXPERI_DATABASE_URL"] = f"{database_url}?schema=public"
+    return env
+
+
 def seed_store(s: Services, events: int, accounts: int, payments: int) -> int:
     """About `events` events over `accounts` accounts, the views caught up; the number
     of events stored."""
@@ -78,15 +91,10 @@ def main() -> None:
     )
     postgres_option(parser)
     args = parser.parse_args()
-    env = {
-        "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-        "EXPERI_BACKGROUND_JOBS": "0",
-        "EXPERI_BCRYPT_ROUNDS": "4",
-    }
     with ExitStack() as stack:
-        if args.backend == "postgres":
-            db_url = stack.enter_context(throwaway_database(args.postgres))
-            env["EXPERI_DATABASE_URL"] = f"{db_url}?schema=public"
+        on_postgres = args.backend == "postgres"
+        url = stack.enter_context(throwaway_database(args.postgres)) if on_postgres else None
+        env = store_env(url)
         s = build_services(Settings.from_env(env))
         stack.callback(s.close)
         started = time.perf_counter()

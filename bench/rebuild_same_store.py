@@ -21,14 +21,13 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
 from api.services import build_services
 from bench.machine import speed_line
-from bench.rebuild import cpu, postgres_cpu, seed_store
+from bench.rebuild import cpu, postgres_cpu, seed_store, store_env
 from bench.rebuild_pairs import summarise
 from bench.server import postgres_option
 from bench.throughput import throwaway_database
@@ -67,13 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     with ExitStack() as stack:
         trees = {"before": stack.enter_context(worktree(args.before)), "after": HERE}
-        db_url = stack.enter_context(throwaway_database(args.postgres))
-        env = {
-            "EXPERI_DATA_DIR": tempfile.mkdtemp(prefix="experi-bench-"),
-            "EXPERI_BACKGROUND_JOBS": "0",
-            "EXPERI_BCRYPT_ROUNDS": "4",
-            "EXPERI_DATABASE_URL": f"{db_url}?schema=public",
-        }
+        env = store_env(stack.enter_context(throwaway_database(args.postgres)))
         started = time.perf_counter()
         events = seed(env, args.events, args.accounts, args.payments)
         print(f"seeded {events:,} events in {time.perf_counter() - started:.1f} s", flush=True)

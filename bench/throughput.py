@@ -35,7 +35,7 @@ from typing import Any
 import psycopg
 
 from bench import load
-from bench.machine import interpreter_seconds
+from bench.machine import interpreter_seconds, speed_line
 from bench.raw_saves import raw_saves
 from bench.server import bench_env, free_port, postgres_option, served
 
@@ -245,10 +245,7 @@ def main() -> None:
             f"numbers gapless and unique on every account: {gapless}",
         ]
     print(f"{args.workers} server workers, {conns} connections, {secs:.0f} s each")
-    print(
-        f"interpreter: {before:.2f} s for ten million additions before the run, "
-        f"{interpreter_seconds():.2f} s after (see bench/machine.py)"
-    )
+    print(speed_line(before))
     print("\n".join(report))
 
 
